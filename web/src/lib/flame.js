@@ -1,0 +1,43 @@
+// Pure helpers over the raw /api/flamegraph tree (no DOM), shared by the tab
+// and its tests of the summary text.
+
+// Case-insensitive substring match. Deliberately not a RegExp: a kernel search
+// like "foo(" must not throw.
+export function matches(name, term) {
+  return !!term && typeof name === 'string' && name.toLowerCase().includes(term.toLowerCase());
+}
+
+// Total time of frames matching `term`, counting a frame nested under another
+// match only once (otherwise recursion would exceed 100 %).
+export function searchSummary(root, term) {
+  if (!root || !term) return null;
+  let sum = 0;
+  let count = 0;
+  const stack = [[root, false]];
+  while (stack.length) {
+    const [n, under] = stack.pop();
+    const hit = matches(n.name, term);
+    if (hit) count++;
+    if (hit && !under) sum += n.value || 0;
+    for (const c of n.children || []) stack.push([c, under || hit]);
+  }
+  return { term, sum, count, total: root.value || 0 };
+}
+
+export function isEmptyTree(root) {
+  return !root || !root.value || !(root.children && root.children.length);
+}
+
+export function hasDelta(root) {
+  const stack = [root];
+  while (stack.length) {
+    const n = stack.pop();
+    if (typeof n.delta === 'number') return true;
+    for (const c of n.children || []) stack.push(c);
+  }
+  return false;
+}
+
+export function hasKind(root) {
+  return root && (typeof root.kind === 'string' || (root.children || []).some((c) => typeof c.kind === 'string'));
+}
