@@ -107,7 +107,7 @@ class TraceStore {
   TraceStore& operator=(const TraceStore&) = delete;
 
   // --- strings (thread-safe) ---
-  StringId intern(std::string_view s) { return strings_->intern(s); }
+  StringId intern(std::string_view s) const { return strings_->intern(s); }
   std::string_view str(StringId id) const { return strings_->str(id); }
   const std::shared_ptr<StringTable>& strings() const { return strings_; }
 

@@ -1,0 +1,61 @@
+// Flame graph trees: build (a pure function of a store and a snapshot), then fold and encode.
+//
+// Host spans nest by time on their thread; device kernels are placed under the host stack that
+// launched them: the API call with the same correlation id when there is one (CUPTI, Kineto),
+// else the innermost host span of the launching step's thread that contains the kernel's start
+// (the step scope), else under a node named after their device. A node's value is its self time
+// plus its children's values, in ns; device kernels count their (attributed) device time, host
+// spans their host time not covered by nested host spans.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/analysis/attribution.h"
+#include "src/core/trace_store.h"
+#include "src/io/sink.h"
+
+namespace huoyan {
+
+struct FlameNode {
+  std::string_view name;  // points into the tree's string table (or a static literal)
+  int64_t self = 0;
+  int64_t value = 0;      // inclusive
+  uint64_t calls = 0;
+  bool device = false;    // a device kernel frame
+  uint32_t parent = 0;
+  std::vector<uint32_t> children;
+};
+
+struct FlameTree {
+  std::vector<FlameNode> nodes;  // nodes[0] is the root; parents precede children
+  std::shared_ptr<const StringTable> strings;  // keeps node names alive
+  const FlameNode& root() const { return nodes[0]; }
+};
+
+struct FlameOptions {
+  StringId request = 0;  // 0: every event of the snapshot
+  AttributionMode mode = AttributionMode::kShared;
+  std::string device;    // keep only device events of this device label ("NPU 0"); "" = all
+  size_t max_nodes = 20000;  // beyond it the smallest siblings fold into "(other)"
+  bool host = true;      // include host span time
+};
+
+FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
+                           const FlameOptions& options);
+
+// Folds the smallest nodes so at most about max_nodes remain: each parent's dropped children
+// become one "(other)" child carrying their value and calls.
+void fold_small_nodes(FlameTree* tree, size_t max_nodes);
+
+// d3-flame-graph JSON: {"name","value","calls","children"} (+ "device": true on kernels).
+void write_flame_json(const FlameTree& tree, BufferedOut& out);
+
+// Folded stacks ("a;b;c <self ns>" per line, accepted by flamegraph.pl). ';' and line breaks in
+// names are replaced by ':' and ' ' so every line stays one stack.
+Status write_folded(const FlameTree& tree, Sink& sink);
+
+}  // namespace huoyan

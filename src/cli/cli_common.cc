@@ -1,0 +1,60 @@
+#include "src/cli/cli_common.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "src/readers/chrome_json_reader.h"
+
+namespace huoyan::cli {
+
+Status load_inputs(const std::vector<std::string>& paths, TraceStore& store) {
+  const bool tty = ::isatty(2) != 0;
+  for (const std::string& path : paths) {
+    ReadOptions options;
+    if (tty) {
+      options.progress = [&path](uint64_t pos, uint64_t size) {
+        if (size < (uint64_t{50} << 20)) return;
+        std::fprintf(stderr, "\r%s: %5.1f%% (%llu MB)", path.c_str(),
+                     100.0 * static_cast<double>(pos) / static_cast<double>(size),
+                     static_cast<unsigned long long>(pos >> 20));
+        std::fflush(stderr);
+      };
+    }
+    auto r = read_chrome_json_file(path, store, options);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    if (!r.ok()) return r.status();
+  }
+  return OkStatus();
+}
+
+std::string skipped_summary(const TraceStore& store) {
+  const auto all = store.skips().all();
+  uint64_t total = 0;
+  std::string detail;
+  for (const auto& [reason, n] : all) {
+    total += n;
+    if (!detail.empty()) detail += ", ";
+    detail += fmt::format("{} ({})", reason, n);
+  }
+  if (total == 0) return "";
+  return fmt::format("{} event{} skipped or repaired: {}", total, total == 1 ? "" : "s", detail);
+}
+
+std::string format_duration(int64_t ns) {
+  const double v = static_cast<double>(ns);
+  const double a = v < 0 ? -v : v;
+  if (a >= 1e9) return fmt::format("{:.3f} s", v / 1e9);
+  if (a >= 1e6) return fmt::format("{:.3f} ms", v / 1e6);
+  if (a >= 1e3) return fmt::format("{:.3f} us", v / 1e3);
+  return fmt::format("{} ns", ns);
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "huoyan: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+}  // namespace huoyan::cli

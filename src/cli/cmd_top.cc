@@ -1,0 +1,105 @@
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "src/analysis/attribution.h"
+#include "src/analysis/kernel_stats.h"
+#include "src/cli/cli_common.h"
+#include "src/cli/commands.h"
+#include "src/io/sink.h"
+#include "src/writers/json_out.h"
+
+namespace huoyan::cli {
+namespace {
+
+void print_json(const std::vector<KernelStat>& rows) {
+  StringSink sink;
+  {
+    BufferedOut out(&sink);
+    out.put('[');
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const KernelStat& r = rows[i];
+      if (i > 0) out.put(',');
+      out.put("\n  {\"name\":");
+      json_string(out, r.name);
+      out.put(",\"count\":");
+      json_uint(out, r.count);
+      out.put(",\"total_ns\":");
+      json_int(out, r.total_ns);
+      out.put(",\"mean_ns\":");
+      json_int(out, r.mean_ns);
+      out.put(",\"p50_ns\":");
+      json_int(out, r.p50_ns);
+      out.put(",\"p99_ns\":");
+      json_int(out, r.p99_ns);
+      out.put(",\"max_ns\":");
+      json_int(out, r.max_ns);
+      out.put(",\"share\":");
+      json_double(out, r.share);
+      out.put('}');
+    }
+    out.put(rows.empty() ? "]\n" : "\n]\n");
+    out.flush();
+  }
+  std::fwrite(sink.str().data(), 1, sink.str().size(), stdout);
+}
+
+void print_table(const std::vector<KernelStat>& rows, size_t total_rows, GroupBy by) {
+  size_t width = 4;
+  for (const auto& r : rows) width = std::max(width, std::min<size_t>(r.name.size(), 60));
+  const char* head = by == GroupBy::kName ? "kernel" : by == GroupBy::kStream ? "stream" : "device";
+  std::string out = fmt::format("{:<{}}  {:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>6}\n",
+                                head, width, "count", "total", "mean", "p50", "p99", "max", "share");
+  for (const auto& r : rows) {
+    std::string name = r.name.size() > 60 ? r.name.substr(0, 57) + "..." : r.name;
+    out += fmt::format("{:<{}}  {:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>5.1f}%\n", name,
+                       width, r.count, format_duration(r.total_ns), format_duration(r.mean_ns),
+                       format_duration(r.p50_ns), format_duration(r.p99_ns),
+                       format_duration(r.max_ns), r.share * 100.0);
+  }
+  if (total_rows > rows.size()) out += fmt::format("({} more rows; --limit 0 shows all)\n", total_rows - rows.size());
+  if (rows.empty()) out += "(no device events: no kernel-kind events and no device tracks)\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+}  // namespace
+
+int run_top(const TopArgs& args) {
+  GroupBy by;
+  if (!parse_group_by(args.by, &by)) {
+    return fail(fmt::format("--by: expected name, stream or device, got '{}'", args.by));
+  }
+  AttributionMode mode;
+  if (!parse_attribution_mode(args.mode, &mode)) {
+    return fail(fmt::format("--mode: expected shared or apportioned, got '{}'", args.mode));
+  }
+  TraceStore store(StoreOptions{.capacity_events = SIZE_MAX / 2});
+  if (Status st = load_inputs(args.inputs, store); !st.ok()) return fail(st.message());
+  const Snapshot snapshot = store.snapshot();
+  std::vector<TimedEvent> events;
+  if (!args.request_id.empty()) {
+    StringId request = 0;
+    if (!store.strings()->find(args.request_id, &request) || !store.has_request(request)) {
+      return fail(fmt::format("no request with id '{}'", args.request_id));
+    }
+    for (const auto& a : request_device_events(store, snapshot, request, mode)) {
+      events.push_back({a.seq, a.ns});
+    }
+  } else {
+    events = device_events(snapshot);
+  }
+  std::vector<KernelStat> rows = kernel_stats(snapshot, events, by);
+  const size_t total_rows = rows.size();
+  if (args.limit > 0 && rows.size() > args.limit) rows.resize(args.limit);
+  if (args.json) {
+    print_json(rows);
+  } else {
+    print_table(rows, total_rows, by);
+  }
+  if (const std::string s = skipped_summary(store); !s.empty()) {
+    std::fprintf(stderr, "huoyan: %s\n", s.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace huoyan::cli

@@ -1,0 +1,29 @@
+// One function per CLI verb; main.cc only declares the options (CLI11) and dispatches.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace huoyan::cli {
+
+struct ConvertArgs {
+  std::string input;
+  std::string output;
+  std::string to;  // chrome | folded | speedscope; "" = from the output name
+  std::string request_id;
+  std::string mode = "apportioned";
+};
+int run_convert(const ConvertArgs& args);
+
+struct TopArgs {
+  std::vector<std::string> inputs;
+  std::string by = "name";
+  size_t limit = 20;
+  bool json = false;
+  std::string request_id;
+  std::string mode = "shared";
+};
+int run_top(const TopArgs& args);
+
+}  // namespace huoyan::cli
