@@ -28,7 +28,7 @@ export function colorFor(name, kind) {
   } else if (kind === 'root') {
     c = 'hsl(220, 10%, 78%)';
   } else {
-    c = `hsl(${Math.round(188 + 42 * v)}, ${Math.round(45 + 15 * w)}%, ${Math.round(64 + 8 * w)}%)`;
+    c = `hsl(${Math.round(192 + 28 * v)}, ${Math.round(48 + 14 * w)}%, ${Math.round(64 + 8 * w)}%)`;
   }
   cache.set(key, c);
   return c;

@@ -134,7 +134,9 @@ function drawAxis(ctx, st, k) {
     const x = Math.round(GUTTER + (t - view.start) * k) + 0.5;
     ctx.fillStyle = '#c3c9d3';
     ctx.fillRect(x, AXIS_H - 7, 1, 6);
+    const label = tickLabel(t, step);
+    if (x + 4 + ctx.measureText(label).width > w - 2) continue; // no clipped label at the edge
     ctx.fillStyle = '#454c59';
-    ctx.fillText(tickLabel(t, step), x + 4, AXIS_H / 2 - 1);
+    ctx.fillText(label, x + 4, AXIS_H / 2 - 1);
   }
 }

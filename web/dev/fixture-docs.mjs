@@ -1,0 +1,60 @@
+// Status and diagnosis fixtures (static text, in English and Chinese).
+export function status(trace, uptime) {
+  return {
+    version: '0.1.0',
+    mode: 'live',
+    uptime_s: uptime,
+    sources: ['trace.json', 'npu_profile/PROF_000001'],
+    collectors: [
+      { name: 'host', state: 'running', message: '' },
+      { name: 'npu', state: 'running', message: '2 devices' },
+      { name: 'gpu', state: 'idle', message: 'no CUDA device found' },
+    ],
+    events: { held: trace.events.length, dropped: 0, capacity: 1000000 },
+    skipped: { 'missing ts': 12, 'unknown phase "Z"': 3 },
+    clock: [
+      { domain: 'host', offset_ns: 0 },
+      { domain: 'npu', offset_ns: -1234 },
+    ],
+    requests: trace.requests.length,
+    steps: trace.stepAgg.length,
+    capture: { running: false },
+  };
+}
+
+export function diagnosis(lang, trace, xss) {
+  const zh = lang === 'zh';
+  const some = trace.requests[3].id;
+  return [
+    {
+      id: 'dominant-kernel',
+      severity: 'warning',
+      title: zh ? 'Int4Gemm 占设备时间的 70 %' : 'Int4Gemm takes 70 % of device time',
+      evidence: { share: 0.7, total_ns: 3578318819, calls: 25600 },
+      cause: zh ? '解码阶段的批量太小，GEMM 受带宽限制。' : 'Decode batches are small, so the GEMMs are bandwidth-bound.',
+      suggestion: zh ? '提高最大批量或启用连续批处理。' : 'Raise the maximum batch size or enable continuous batching.',
+      saved_ns: 950000000,
+      view: { tab: 'flame', search: 'Int4Gemm', request_id: null },
+    },
+    {
+      id: 'host-gap',
+      severity: 'critical',
+      title: zh ? '每个步骤之间设备空闲 0.2 ms' : 'Devices idle 0.2 ms between steps',
+      evidence: { idle_ns: 160000, idle_share: 0.06, steps: trace.stepAgg.length },
+      cause: zh ? 'prepare_inputs 在主机上串行执行。' : 'prepare_inputs runs serially on the host before each forward pass.',
+      suggestion: zh ? '将输入准备与上一步的前向计算重叠。' : 'Overlap input preparation with the previous forward pass.',
+      saved_ns: 64000000,
+      view: { tab: 'timeline', search: null, request_id: some },
+    },
+    {
+      id: 'odd-kernel',
+      severity: 'info',
+      title: zh ? `可疑的内核名 ${xss}` : `Unusual kernel name ${xss}`,
+      evidence: { calls: trace.stepAgg.length, mean_ns: 9000 },
+      cause: zh ? '名称来自未经处理的追踪输入。' : 'The name comes straight from the trace input.',
+      suggestion: zh ? '无需处理；此项检查名称是否按原样显示。' : 'Nothing to do; this finding checks that names display literally.',
+      saved_ns: 0,
+      view: { tab: 'flame', search: xss, request_id: null },
+    },
+  ];
+}

@@ -1,0 +1,77 @@
+// Every tab loads without console errors; tables sort and link to the flame graph.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE_URL, flameReady, launch, openPage } from './helpers.mjs';
+
+let browser;
+before(async () => (browser = await launch()));
+after(() => browser && browser.close());
+
+// Each tab's "loaded" marker; diagnosis may legitimately be unavailable (404).
+const TABS = [
+  ['flame', '.flamechart[data-state="ready"], .state-empty'],
+  ['timeline', '.tl-canvas[data-drawn]'],
+  ['kernels', '.table, .state-empty'],
+  ['requests', '.table, .state-empty'],
+  ['diagnosis', '.findings, .state-empty, .state-info'],
+  ['status', '.cards'],
+];
+
+test('no console errors or warnings on any tab', async () => {
+  const { page, problems, dialogs } = await openPage(browser.context, { allow404: ['/api/diagnosis'] });
+  await page.goto(`${BASE_URL}/`);
+  for (const [tab, ready] of TABS) {
+    await page.click(`.tab[data-tab="${tab}"]`);
+    await page.waitForSelector(ready, { timeout: 15000 });
+    assert.ok(page.url().includes(`#/${tab}`));
+    await page.waitForTimeout(300);
+  }
+  // Keyboard: digits switch tabs, '?' opens the shortcut help.
+  await page.keyboard.press('1');
+  await page.waitForSelector('.tab.active[data-tab="flame"]');
+  await page.keyboard.press('?');
+  await page.waitForSelector('.help');
+  await page.keyboard.press('Escape');
+  assert.deepEqual(problems, []);
+  assert.deepEqual(dialogs, []);
+  await page.close();
+});
+
+test('requests table sorts on the server and opens a request in the flame graph', async () => {
+  const { page, problems } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}/#/requests`);
+  await page.waitForSelector('.table tbody tr');
+  const sortReq = page.waitForRequest((r) => r.url().includes('/api/requests') && r.url().includes('sort=-steps'));
+  await page.click('th:has-text("Steps")');
+  await sortReq;
+  await page.waitForFunction(() => document.querySelector('th[aria-sort="descending"]')?.textContent.includes('Steps'));
+  await page.waitForTimeout(300);
+  const steps = await page.$$eval('.table tbody tr td:nth-child(7)', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
+  assert.ok(steps.length > 1);
+  for (let i = 1; i < steps.length; i++) assert.ok(steps[i - 1] >= steps[i], 'sorted descending by steps');
+  const id = (await page.textContent('.table tbody tr td')).trim();
+  await page.click('.table tbody tr');
+  await page.waitForFunction(() => location.hash.startsWith('#/flame'));
+  assert.equal(await page.inputValue('.picker-input'), id);
+  await flameReady(page);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('kernels table sorts on header click and links to the flame graph search', async () => {
+  const { page, problems } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}/#/kernels`);
+  await page.waitForSelector('.table tbody tr');
+  await page.click('th:has-text("Calls")');
+  await page.waitForFunction(() => document.querySelector('th[aria-sort="descending"]')?.textContent.includes('Calls'));
+  const calls = await page.$$eval('.table tbody tr td:nth-child(2)', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
+  for (let i = 1; i < calls.length; i++) assert.ok(calls[i - 1] >= calls[i]);
+  await page.click('th:has-text("Calls")');
+  await page.waitForFunction(() => document.querySelector('th[aria-sort="ascending"]')?.textContent.includes('Calls'));
+  const name = (await page.textContent('.table tbody tr td')).trim();
+  await page.click('.table tbody tr');
+  await page.waitForFunction(() => location.hash.startsWith('#/flame'));
+  assert.equal(await page.getByRole('searchbox', { name: 'Search frames' }).inputValue(), name);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
