@@ -1,0 +1,45 @@
+// Kernel observer hook: how a profiler sees the engine's kernels.
+#pragma once
+
+#include <time.h>
+
+#include <cstdint>
+
+namespace llm {
+
+// Work done by one kernel slice (the part of a launch executed by one worker).
+struct KernelAttrs {
+  double flops = 0;    // Floating-point operations actually computed by the slice.
+  double bytes = 0;    // Bytes read plus written by the slice.
+  int group_size = 0;  // Int4Gemm: quantization group size.
+  int block_size = 0;  // PagedAttention: KV-cache block size.
+  int batch = 0;       // Sequences the slice touched.
+  int tokens = 0;      // Tokens (rows) the slice processed.
+};
+
+struct KernelRecord {
+  const char* name;  // Embedding, RMSNorm, RoPE, PagedAttention, Int4Gemm, SwiGLU, Sampling,
+                     // AllReduce. Static storage.
+  int device;        // Tensor-parallel group ("CPU <device>").
+  int stream;        // Worker index within the device.
+  int64_t start_ns;  // CLOCK_MONOTONIC, taken on the worker thread.
+  int64_t end_ns;
+  uint64_t context;  // Value passed to Engine::forward (the server's step id).
+  KernelAttrs attrs;
+};
+
+class KernelObserver {
+ public:
+  virtual ~KernelObserver() = default;
+  // Called on the worker thread that executed the slice, right after it finished. Must be
+  // thread-safe (workers of all devices call concurrently) and cheap: it delays the launch.
+  virtual void on_kernel(const KernelRecord& record) noexcept = 0;
+};
+
+inline int64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+}  // namespace llm
