@@ -72,6 +72,7 @@ test('search highlights matches and shows their share of the total', async () =>
   const { page, problems } = await openPage(browser.context);
   await page.goto(`${BASE_URL}/#/flame?request=${encodeURIComponent(req)}`);
   await flameReady(page);
+  const plain = new Map((await frameWidths(page)).map((f) => [f.name, f.fill]));
   await page.getByRole('searchbox', { name: 'Search frames' }).fill(term);
   await page.waitForSelector('.search-summary');
   await flameReady(page);
@@ -81,8 +82,14 @@ test('search highlights matches and shows their share of the total', async () =>
   const hits = frames.filter((f) => f.name.toLowerCase().includes(term.toLowerCase()));
   assert.ok(hits.length > 0);
   const hl = hits[0].fill;
-  for (const f of hits) assert.equal(f.fill, hl, `${f.name} is highlighted`);
-  for (const f of frames.filter((x) => !hits.includes(x))) assert.notEqual(f.fill, hl, `${f.name} is not highlighted`);
+  for (const f of hits) {
+    assert.equal(f.fill, hl, `${f.name} has the highlight colour`);
+    assert.notEqual(f.fill, plain.get(f.name), `${f.name} changed colour when matched`);
+  }
+  for (const f of frames.filter((x) => !hits.includes(x))) {
+    assert.notEqual(f.fill, hl, `${f.name} is not highlighted`);
+    assert.equal(f.fill, plain.get(f.name), `${f.name} kept its colour`);
+  }
   assert.ok(page.url().includes(`search=${encodeURIComponent(term)}`), 'search is in the URL');
   assert.deepEqual(problems, []);
   await page.close();
