@@ -24,10 +24,14 @@ enum FieldKey : uint8_t { kFieldStep = 1, kFieldRequest = 2, kFieldCorrelation =
 // Which field-derived arg a key text names, if any.
 inline uint8_t field_of(std::string_view key) {
   switch (key.size()) {
-    case 4: return key == "step" ? kFieldStep : 0;
-    case 10: return key == "request_id" ? kFieldRequest : 0;
-    case 11: return key == "correlation" ? kFieldCorrelation : 0;
-    default: return 0;
+    case 4:
+      return key == "step" ? kFieldStep : 0;
+    case 10:
+      return key == "request_id" ? kFieldRequest : 0;
+    case 11:
+      return key == "correlation" ? kFieldCorrelation : 0;
+    default:
+      return 0;
   }
 }
 
@@ -36,15 +40,24 @@ const char* phase_of(const Event& e) {
     case EventKind::kKernel:
     case EventKind::kMemcpy:
     case EventKind::kMemset:
-    case EventKind::kSpan: return (e.flags & event_flags::kUnclosed) ? "B" : "X";
-    case EventKind::kInstant: return "i";
-    case EventKind::kCounter: return "C";
-    case EventKind::kFlowStart: return "s";
-    case EventKind::kFlowStep: return "t";
-    case EventKind::kFlowEnd: return "f";
-    case EventKind::kAsyncBegin: return "b";
-    case EventKind::kAsyncEnd: return "e";
-    case EventKind::kAsyncInstant: return "n";
+    case EventKind::kSpan:
+      return (e.flags & event_flags::kUnclosed) ? "B" : "X";
+    case EventKind::kInstant:
+      return "i";
+    case EventKind::kCounter:
+      return "C";
+    case EventKind::kFlowStart:
+      return "s";
+    case EventKind::kFlowStep:
+      return "t";
+    case EventKind::kFlowEnd:
+      return "f";
+    case EventKind::kAsyncBegin:
+      return "b";
+    case EventKind::kAsyncEnd:
+      return "e";
+    case EventKind::kAsyncInstant:
+      return "n";
   }
   return "X";
 }
@@ -124,7 +137,9 @@ struct ChromeJsonWriter::Impl {
 
   void value(const ArgValue& v) {
     switch (v.type) {
-      case ArgType::kNull: lit(out, "null"); return;
+      case ArgType::kNull:
+        lit(out, "null");
+        return;
       case ArgType::kBool:
         if (v.b) {
           lit(out, "true");
@@ -132,10 +147,18 @@ struct ChromeJsonWriter::Impl {
           lit(out, "false");
         }
         return;
-      case ArgType::kInt: json_int(out, v.i); return;
-      case ArgType::kUint: json_uint(out, v.u); return;
-      case ArgType::kDouble: json_double(out, v.d); return;
-      case ArgType::kString: json_string(out, v.s); return;
+      case ArgType::kInt:
+        json_int(out, v.i);
+        return;
+      case ArgType::kUint:
+        json_uint(out, v.u);
+        return;
+      case ArgType::kDouble:
+        json_double(out, v.d);
+        return;
+      case ArgType::kString:
+        json_string(out, v.s);
+        return;
       case ArgType::kJson:
         // Kept verbatim (nested objects and arrays as read); empty text would break the
         // document, so it becomes null.
@@ -187,10 +210,12 @@ struct ChromeJsonWriter::Impl {
       for (size_t i = 0; i < nx; ++i) {
         fields &= static_cast<uint8_t>(~field_of(snapshot.str(extra[i].key)));
       }
-      mark_duplicates(nx, [&](size_t i) { return extra[i].key; }, ns);
+      mark_duplicates(
+          nx, [&](size_t i) { return extra[i].key; }, ns);
     }
     // Stored args: overridden by a later stored arg, any extra arg, or a field.
-    mark_duplicates(ns, [&](size_t i) { return stored[i].key; }, 0);
+    mark_duplicates(
+        ns, [&](size_t i) { return stored[i].key; }, 0);
     for (size_t i = 0; i < ns; ++i) {
       if (skip[i]) continue;
       const StringId k = stored[i].key;
@@ -485,8 +510,7 @@ struct ChromeJsonWriter::Impl {
   uint64_t requests_written = 0;
 };
 
-ChromeJsonWriter::ChromeJsonWriter(Sink& sink, const Snapshot& snapshot,
-                                   ChromeWriteOptions options)
+ChromeJsonWriter::ChromeJsonWriter(Sink& sink, const Snapshot& snapshot, ChromeWriteOptions options)
     : impl_(std::make_unique<Impl>(sink, snapshot, options)) {}
 
 ChromeJsonWriter::~ChromeJsonWriter() = default;

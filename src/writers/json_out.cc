@@ -54,9 +54,9 @@ inline const unsigned char* find_special(const unsigned char* p, const unsigned 
   while (end - p >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also catches non-ASCII.
-    const __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, space),
-                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                _mm_cmpeq_epi8(v, backslash)));
+    const __m128i m =
+        _mm_or_si128(_mm_cmplt_epi8(v, space),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
     const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(m));
     if (mask != 0) return p + __builtin_ctz(mask);
     p += 16;
@@ -91,13 +91,41 @@ constexpr char kHex[] = "0123456789abcdef";
 inline void put_escape(BufferedOut& out, unsigned char c) {
   char* d = out.reserve(6);
   switch (c) {
-    case '"': d[0] = '\\'; d[1] = '"'; out.commit(2); return;
-    case '\\': d[0] = '\\'; d[1] = '\\'; out.commit(2); return;
-    case '\n': d[0] = '\\'; d[1] = 'n'; out.commit(2); return;
-    case '\t': d[0] = '\\'; d[1] = 't'; out.commit(2); return;
-    case '\r': d[0] = '\\'; d[1] = 'r'; out.commit(2); return;
-    case '\b': d[0] = '\\'; d[1] = 'b'; out.commit(2); return;
-    case '\f': d[0] = '\\'; d[1] = 'f'; out.commit(2); return;
+    case '"':
+      d[0] = '\\';
+      d[1] = '"';
+      out.commit(2);
+      return;
+    case '\\':
+      d[0] = '\\';
+      d[1] = '\\';
+      out.commit(2);
+      return;
+    case '\n':
+      d[0] = '\\';
+      d[1] = 'n';
+      out.commit(2);
+      return;
+    case '\t':
+      d[0] = '\\';
+      d[1] = 't';
+      out.commit(2);
+      return;
+    case '\r':
+      d[0] = '\\';
+      d[1] = 'r';
+      out.commit(2);
+      return;
+    case '\b':
+      d[0] = '\\';
+      d[1] = 'b';
+      out.commit(2);
+      return;
+    case '\f':
+      d[0] = '\\';
+      d[1] = 'f';
+      out.commit(2);
+      return;
     default:
       std::memcpy(d, "\\u00", 4);
       d[4] = kHex[c >> 4];

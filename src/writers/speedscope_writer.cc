@@ -76,7 +76,9 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
 
   std::vector<FrameEvent> events;
   std::vector<std::pair<uint32_t, int64_t>> stack;  // (frame, end)
-  const auto rel = [&](int64_t t) { return static_cast<uint64_t>(t) - static_cast<uint64_t>(origin); };
+  const auto rel = [&](int64_t t) {
+    return static_cast<uint64_t>(t) - static_cast<uint64_t>(origin);
+  };
   for (size_t tid = 0; tid < ntracks; ++tid) {
     std::vector<Rec>& recs = by_track[tid];
     if (recs.empty()) continue;
