@@ -20,6 +20,7 @@ export class TimelineController {
     this.data = null;
     this.layout = null;
     this.depths = new Map();
+    this.known = new Map(); // track id -> metadata, in order of first appearance
     this.request = '';
     this.selectedId = null;
     this.hoverId = null;
@@ -37,6 +38,7 @@ export class TimelineController {
   async load(request, from, to) {
     this.request = request || '';
     this.depths.clear();
+    this.known.clear();
     this.cb.onLoading(true);
     try {
       const r = await this.fetchLatest('timeline', { request_id: this.request, width: Math.round(this.plotW) });
@@ -137,8 +139,13 @@ export class TimelineController {
 
   #accept(r) {
     const offset = Number(BigInt(r.start_ns) - this.base);
-    this.data = { offset, names: r.names || [], tracks: r.tracks || [] };
-    this.layout = layoutTracks(this.data.tracks, this.depths);
+    // A track with nothing in the current range keeps its row (empty), so rows
+    // never jump while zooming or panning.
+    const got = new Map((r.tracks || []).map((t) => [t.id, t]));
+    for (const t of got.values()) if (!this.known.has(t.id)) this.known.set(t.id, { id: t.id, name: t.name, group: t.group, kind: t.kind });
+    const tracks = [...this.known.values()].map((k) => got.get(k.id) || { ...k, events: [], merged: 0 });
+    this.data = { offset, names: r.names || [], tracks };
+    this.layout = layoutTracks(tracks, this.depths);
     let merged = 0;
     for (const t of this.data.tracks) merged += t.merged || 0;
     this.stats = { merged, tracks: this.data.tracks.length };

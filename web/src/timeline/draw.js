@@ -6,13 +6,21 @@ import { MERGED, colorFor } from '../lib/colors.js';
 
 const FONT = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const FONT_BOLD = '600 11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-let charW = 0;
+const widths = new Map(); // `${font}|${text}` -> measured px; names repeat a lot
 
+// Truncate with an ellipsis to fit maxW. One measureText per distinct name;
+// the cut is proportional, with a margin since glyph widths vary.
 function fitText(ctx, text, maxW) {
-  if (!charW) charW = ctx.measureText('abcdefghijklmnopqrstuvwxyz0123456789').width / 36;
-  const n = Math.floor(maxW / charW);
-  if (n <= 1) return '';
-  return text.length <= n ? text : `${text.slice(0, n - 1)}…`;
+  const key = `${ctx.font}|${text}`;
+  let full = widths.get(key);
+  if (full === undefined) {
+    full = ctx.measureText(text).width;
+    if (widths.size > 5000) widths.clear();
+    widths.set(key, full);
+  }
+  if (full <= maxW) return text;
+  const n = Math.floor((text.length * maxW * 0.9) / full) - 1;
+  return n >= 2 ? `${text.slice(0, n)}…` : '';
 }
 
 // st: { w, h, dpr, scrollY, view:{start,end}, data, layout, selectedId, hoverId }
@@ -33,20 +41,28 @@ export function drawTimeline(ctx, st) {
   ctx.clip();
   ctx.font = FONT;
   ctx.textBaseline = 'middle';
-  for (const row of layout ? layout.rows : []) {
+  const rows = (layout ? layout.rows : []).filter((r) => top + r.y <= h && top + r.y + r.h >= AXIS_H);
+  for (const row of rows) {
     const y0 = top + row.y;
-    if (y0 > h || y0 + row.h < AXIS_H) continue;
     if (row.type === 'group') {
       ctx.fillStyle = '#eef1f6';
       ctx.fillRect(0, y0, w, row.h);
       ctx.fillStyle = '#c9d0db';
       ctx.fillRect(0, y0 + row.h - 1, w, 1);
-      continue;
-    }
-    if (row.odd) {
+    } else if (row.odd) {
       ctx.fillStyle = '#f8f9fb';
       ctx.fillRect(GUTTER, y0, plotW, row.h);
     }
+  }
+  // Time grid behind the events, aligned with the axis ticks.
+  const step = tickStep(view.end - view.start, plotW);
+  ctx.fillStyle = 'rgba(120, 130, 150, 0.12)';
+  for (let t = Math.ceil(view.start / step) * step; t <= view.end; t += step) {
+    ctx.fillRect(Math.round(GUTTER + (t - view.start) * k), AXIS_H, 1, h - AXIS_H);
+  }
+  for (const row of rows) {
+    if (row.type !== 'track') continue;
+    const y0 = top + row.y;
     const t = row.track;
     const kind = t.kind === 'device' ? 'device' : 'host';
     const off = data.offset - view.start;
@@ -62,8 +78,9 @@ export function drawTimeline(ctx, st) {
       const name = data.names[e[2]];
       const y = y0 + TRACK_PAD / 2 + e[3] * LANE_H;
       ctx.fillStyle = name === undefined ? MERGED : colorFor(name, kind);
-      // Sub-pixel events still get one device pixel so activity stays visible.
-      ctx.fillRect(x, y, Math.max(ew, 1 / dpr), LANE_H - 1);
+      // Sub-pixel events still get one device pixel so activity stays visible;
+      // wider ones leave a 1 px gap so back-to-back kernels stay distinguishable.
+      ctx.fillRect(x, y, ew > 4 ? ew - 1 : Math.max(ew, 1 / dpr), LANE_H - 1);
       drawn++;
       if (ew > 28 && name !== undefined) {
         const label = fitText(ctx, name, ew - 6);
