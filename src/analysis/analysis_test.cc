@@ -1,0 +1,108 @@
+#include <gtest/gtest.h>
+
+#include "src/analysis/flame_tree.h"
+#include "src/analysis/kernel_stats.h"
+#include "src/io/sink.h"
+
+namespace huoyan {
+namespace {
+
+// A scheduler thread runs step 1 = select_batch, then forward (which launches two kernels).
+struct Fixture {
+  TraceStore store;
+  StringId req = 0;
+  Fixture() {
+    req = store.intern("req-1");
+    auto w = store.writer();
+    const TrackId host = w.track(100, 1);
+    const TrackId s3 = w.device_track(DeviceType::kNpu, 0, 3);
+    auto span = [&](const char* name, int64_t ts, int64_t dur) {
+      Event e;
+      e.kind = EventKind::kSpan;
+      e.track = host;
+      e.name = store.intern(name);
+      e.ts = ts;
+      e.dur = dur;
+      e.step = 1;
+      w.append(e);
+    };
+    auto kernel = [&](const char* name, int64_t ts, int64_t dur) {
+      Event e;
+      e.kind = EventKind::kKernel;
+      e.track = s3;
+      e.name = store.intern(name);
+      e.ts = ts;
+      e.dur = dur;
+      e.step = 1;
+      w.append(e);
+    };
+    span("step", 0, 1000);
+    span("select_batch", 0, 100);
+    span("forward", 100, 900);
+    kernel("Int4Gemm", 150, 600);
+    kernel("RMSNorm", 760, 100);
+    kernel("Int4Gemm", 2000, 10);  // outside every host span: lands under the device
+    w.add_step(Step{1, 0, 1000, host, {{req, 2}, {store.intern("req-2"), 2}}});
+  }
+};
+
+TEST(KernelStatsTest, PercentilesAndShares) {
+  Fixture f;
+  const Snapshot snap = f.store.snapshot();
+  const auto rows = kernel_stats(snap, device_events(snap), GroupBy::kName);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].name, "Int4Gemm");
+  EXPECT_EQ(rows[0].count, 2u);
+  EXPECT_EQ(rows[0].total_ns, 610);
+  EXPECT_EQ(rows[0].p50_ns, 10);
+  EXPECT_EQ(rows[0].p99_ns, 600);
+  EXPECT_EQ(rows[0].max_ns, 600);
+  EXPECT_DOUBLE_EQ(rows[0].share, 610.0 / 710.0);
+  const auto by_stream = kernel_stats(snap, device_events(snap), GroupBy::kStream);
+  ASSERT_EQ(by_stream.size(), 1u);
+  EXPECT_EQ(by_stream[0].name, "NPU 0 / Stream 3");
+  EXPECT_EQ(percentile_sorted({1, 2, 3, 4}, 50), 2);
+  EXPECT_EQ(percentile_sorted({}, 99), 0);
+}
+
+TEST(FlameTreeTest, KernelsSitUnderTheHostPhaseThatLaunchedThem) {
+  Fixture f;
+  const Snapshot snap = f.store.snapshot();
+  FlameTree tree = build_flame_tree(f.store, snap, FlameOptions{});
+  StringSink folded;
+  ASSERT_TRUE(write_folded(tree, folded).ok());
+  EXPECT_EQ(folded.str(),
+            "step;select_batch 100\n"
+            "step;forward 300\n"
+            "step;forward;Int4Gemm 600\n"
+            "step;forward;RMSNorm 100\n"
+            "NPU 0;Int4Gemm 10\n");
+  EXPECT_EQ(tree.root().value, 100 + 300 + 600 + 100 + 10);
+}
+
+TEST(FlameTreeTest, RequestModeApportionsAndFoldsSmallNodes) {
+  Fixture f;
+  const Snapshot snap = f.store.snapshot();
+  FlameOptions opt;
+  opt.request = f.req;
+  opt.mode = AttributionMode::kApportioned;
+  FlameTree tree = build_flame_tree(f.store, snap, opt);
+  EXPECT_EQ(tree.root().name, "req-1");
+  StringSink json;
+  {
+    BufferedOut out(&json);
+    write_flame_json(tree, out);
+    ASSERT_TRUE(out.flush().ok());
+  }
+  EXPECT_NE(json.str().find("{\"name\":\"Int4Gemm\",\"value\":300,\"calls\":1,\"device\":true}"),
+            std::string::npos)
+      << json.str();
+  fold_small_nodes(&tree, 3);
+  EXPECT_LE(tree.nodes.size(), 5u);
+  int64_t sum = 0;
+  for (uint32_t c : tree.root().children) sum += tree.nodes[c].value;
+  EXPECT_EQ(sum, tree.root().value);  // folding keeps the totals
+}
+
+}  // namespace
+}  // namespace huoyan
