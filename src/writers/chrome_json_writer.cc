@@ -446,6 +446,24 @@ struct ChromeJsonWriter::Impl {
     time_or_null(out, s.start);
     lit(out, ",\"end\":");
     time_or_null(out, s.end);
+    if (s.track < snapshot.tracks().size()) {
+      // The thread that ran the step, as [pid, tid] in the form the events use.
+      const Track& t = snapshot.track(s.track);
+      const Process& p = snapshot.process_of(s.track);
+      lit(out, ",\"track\":[");
+      if (p.label != 0) {
+        json_string(out, snapshot.str(p.label));
+      } else {
+        json_int(out, p.pid);
+      }
+      out.put(',');
+      if (t.tid_label != 0) {
+        json_string(out, snapshot.str(t.tid_label));
+      } else {
+        json_int(out, t.tid);
+      }
+      out.put(']');
+    }
     lit(out, ",\"members\":[");
     for (size_t i = 0; i < s.members.size(); ++i) {
       if (i > 0) out.put(',');

@@ -14,7 +14,8 @@
 //   "metadata":{"key":"value",…,"huoyan_skipped":{"reason":n,…}},
 //   "huoyan":{"version":1,
 //   "steps":[
-//   {"id":7,"start":ns|null,"end":ns|null,"members":[["req-1",12],["req-2",1]]},
+//   {"id":7,"start":ns|null,"end":ns|null,"track":[pid,tid],
+//    "members":[["req-1",12],["req-2",1]]},
 //   …],
 //   "requests":[
 //   {"id":"req-1","arrival":ns|null,"first_token":ns|null,"finish":ns|null,"tokens_in":n,
@@ -39,7 +40,9 @@
 //    events without one. Process_labels-style entries (Process::labels) are written as
 //    {"name":<label name>,"args":{"labels"|"uptime"|"name":value}}.
 // The "huoyan" section carries step membership and request lifecycles so that reading the file
-// back restores request attribution; unknown keys must be ignored by readers.
+// back restores request attribution; unknown keys must be ignored by readers. A step's "track"
+// is the thread that ran it ([pid, tid], strings when the input used strings), omitted when
+// the step names a track the snapshot does not know.
 #pragma once
 
 #include <memory>

@@ -366,7 +366,8 @@ TEST(ChromeJsonWriterTest, HuoyanSectionAndMetadataShape) {
   array steps = h["steps"].get_array();
   ASSERT_EQ(steps.size(), 2u);
   object s7 = steps.at(0).get_object();
-  EXPECT_EQ(keys_of(s7), (std::vector<std::string>{"id", "start", "end", "members"}));
+  EXPECT_EQ(keys_of(s7), (std::vector<std::string>{"id", "start", "end", "track", "members"}));
+  EXPECT_EQ(simdjson::minify(s7["track"]), "[1234,5678]");
   EXPECT_EQ(uint64_t(s7["id"].get_uint64()), 7u);
   EXPECT_EQ(int64_t(s7["start"].get_int64()), 900);
   EXPECT_EQ(int64_t(s7["end"].get_int64()), 2600);
