@@ -20,7 +20,7 @@ function fitText(ctx, text, maxW) {
   }
   if (full <= maxW) return text;
   const n = Math.floor((text.length * maxW * 0.9) / full) - 1;
-  return n >= 2 ? `${text.slice(0, n)}…` : '';
+  return n >= 3 ? `${text.slice(0, n)}…` : '';
 }
 
 // st: { w, h, dpr, scrollY, view:{start,end}, data, layout, selectedId, hoverId }
