@@ -45,17 +45,19 @@ inline int utf8_sequence(const unsigned char* p, const unsigned char* end) {
 }
 
 // Index of the first byte in [p, end) that is not plain printable ASCII other than '"' and
-// '\\' — i.e. that needs escaping or UTF-8 checking — or end.
+// '\\' — i.e. that needs escaping or UTF-8 checking — or end. DEL (0x7f) is escaped too: JSON
+// allows it raw, but Perfetto's trace tokenizer rejects every iscntrl() byte inside strings.
 inline const unsigned char* find_special(const unsigned char* p, const unsigned char* end) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
   const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7f);
   while (end - p >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also catches non-ASCII.
     const __m128i m =
-        _mm_or_si128(_mm_cmplt_epi8(v, space),
+        _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)),
                      _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
     const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(m));
     if (mask != 0) return p + __builtin_ctz(mask);
@@ -69,9 +71,10 @@ inline const unsigned char* find_special(const unsigned char* p, const unsigned 
     std::memcpy(&w, p, 8);
     const uint64_t q = w ^ (kOnes * '"');
     const uint64_t b = w ^ (kOnes * '\\');
+    const uint64_t d = w ^ (kOnes * 0x7f);
     // Classic has-zero / has-less tests. Borrows only propagate upwards, so the lowest flagged
     // byte is exact (assumes little endian; big endian falls back to the byte loop below).
-    const uint64_t t = ((w - kOnes * 0x20) | (q - kOnes) | (b - kOnes) | w) & kHigh;
+    const uint64_t t = ((w - kOnes * 0x20) | (q - kOnes) | (b - kOnes) | (d - kOnes) | w) & kHigh;
     if (t != 0) {
       if constexpr (std::endian::native == std::endian::little) {
         return p + (__builtin_ctzll(t) >> 3);
@@ -82,7 +85,7 @@ inline const unsigned char* find_special(const unsigned char* p, const unsigned 
     p += 8;
   }
 #endif
-  while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
+  while (p < end && *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ++p;
   return p;
 }
 
