@@ -35,10 +35,12 @@ export class TimelineController {
   }
 
   // Full reload: learn the trace extent (and base), then show `from..to` if given.
-  async load(request, from, to) {
+  async load(request, from, to, { keepRows = false } = {}) {
     this.request = request || '';
-    this.depths.clear();
-    this.known.clear();
+    if (!keepRows) {
+      this.depths.clear();
+      this.known.clear();
+    }
     this.cb.onLoading(true);
     try {
       const r = await this.fetchLatest('timeline', { request_id: this.request, width: Math.round(this.plotW) });
@@ -108,8 +110,9 @@ export class TimelineController {
     this.setView(this.view.start + d, this.view.end + d);
   }
 
+  // Whole trace. Re-reads the extent: a live capture keeps growing.
   reset() {
-    this.setView(0, this.fullSpan);
+    return this.load(this.request, null, null, { keepRows: true });
   }
 
   // Fetch the visible range plus half a screen either side, so a pan shows
