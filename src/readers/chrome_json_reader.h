@@ -6,7 +6,21 @@
 // missing closing "]" (files of crashed processes), gzip, string "ts" (Ascend), string pid/tid,
 // ids above 2^53, and the phases X B E i I C M s t f b e n. Times are parsed to int64 ns from
 // their digits, never through a double.
+//
+// Input policy (what is an error and what is only counted in store.skips()):
+//  - Status error: empty input; a first byte other than '[' or '{' (binary, CSV, text…); an
+//    object without a "traceEvents" array; an events array whose first element is not an
+//    object; input in which no event could be parsed but some were malformed; read errors.
+//    Messages name the source and the byte offset.
+//  - Fine, nothing counted: a missing closing "]" or "}", a trailing comma, trailing whitespace
+//    or junk after the document (the Trace Event Format allows unterminated files).
+//  - Counted, the rest is kept: an event cut off by the end of the input ("truncated event at
+//    end of input"), malformed events, unsupported phases, bad fields (see
+//    chrome_event_decoder.h), bytes repaired ("invalid UTF-8 repaired").
+// On an error, events read before it stay in the store.
 #pragma once
+
+#include <cstddef>
 
 #include "src/readers/reader.h"
 
@@ -14,8 +28,19 @@ namespace huoyan {
 
 class ChromeJsonReader : public Reader {
  public:
+  static constexpr size_t kDefaultBlockBytes = size_t{8} << 20;
+  // One event larger than this is skipped ("event larger than 64 MB").
+  static constexpr size_t kMaxEventBytes = size_t{64} << 20;
+
+  // `block_bytes`: how much is read from the source at a time (tests use tiny blocks to make
+  // every value straddle a block boundary).
+  explicit ChromeJsonReader(size_t block_bytes = kDefaultBlockBytes) : block_bytes_(block_bytes) {}
+
   std::string_view format_name() const override { return "chrome"; }
   Result<ReadStats> read(ByteSource& src, TraceStore& store, const ReadOptions& options) override;
+
+ private:
+  size_t block_bytes_;
 };
 
 // Convenience: opens `path` and reads it with ChromeJsonReader.

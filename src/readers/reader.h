@@ -32,7 +32,8 @@ class Reader {
   // Reads all of `src` into `store`. Malformed events are skipped and counted in
   // store.skips(); a Status error means the input as a whole is unreadable (its message names
   // the source and the byte offset or line).
-  virtual Result<ReadStats> read(ByteSource& src, TraceStore& store, const ReadOptions& options) = 0;
+  virtual Result<ReadStats> read(ByteSource& src, TraceStore& store,
+                                 const ReadOptions& options) = 0;
 };
 
 }  // namespace huoyan

@@ -1,0 +1,487 @@
+#include "src/readers/chrome_event_decoder.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "src/readers/chrome_event_decoder_impl.h"
+#include "src/readers/json_repair.h"
+
+namespace huoyan {
+namespace {
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+// True when `item` (already trimmed) is `word` or ends in "_" + word, ignoring case.
+inline bool category_is(std::string_view item, std::string_view word) {
+  if (iequals(item, word)) return true;
+  if (item.size() <= word.size() + 1) return false;
+  return item[item.size() - word.size() - 1] == '_' &&
+         iequals(item.substr(item.size() - word.size()), word);
+}
+
+}  // namespace
+
+bool device_from_process_name(std::string_view name, DeviceType* type, int32_t* index) {
+  name = trim_ws(name);
+  if (name == "Ascend Hardware") {
+    *type = DeviceType::kNpu;
+    *index = -1;
+    return true;
+  }
+  static constexpr std::pair<std::string_view, DeviceType> kPrefixes[] = {
+      {"GPU ", DeviceType::kGpu},    {"NPU ", DeviceType::kNpu},   {"CPU ", DeviceType::kCpu},
+      {"MTIA ", DeviceType::kOther}, {"XPU ", DeviceType::kOther}, {"HPU ", DeviceType::kOther},
+  };
+  for (const auto& [prefix, t] : kPrefixes) {
+    if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) continue;
+    const std::string_view digits = name.substr(prefix.size());
+    if (digits.size() > 9) return false;
+    int32_t n = 0;
+    for (const char c : digits) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + (c - '0');
+    }
+    *type = t;
+    *index = n;
+    return true;
+  }
+  return false;
+}
+
+EventKind duration_kind_from_cat(std::string_view cat) {
+  while (!cat.empty()) {
+    const size_t comma = cat.find(',');
+    std::string_view item = cat.substr(0, comma);
+    cat = comma == std::string_view::npos ? std::string_view() : cat.substr(comma + 1);
+    while (!item.empty() && is_ws(item.front())) item.remove_prefix(1);
+    item = trim_ws(item);
+    if (category_is(item, "kernel")) return EventKind::kKernel;
+    if (category_is(item, "memcpy")) return EventKind::kMemcpy;
+    if (category_is(item, "memset")) return EventKind::kMemset;
+  }
+  return EventKind::kSpan;
+}
+
+// Adds an arg; a repeated key replaces the earlier value (last wins).
+void ChromeEventDecoder::Impl::add_arg(StringId key, const ArgValue& v) {
+  if (args.size() <= 64) {
+    for (Arg& a : args) {
+      if (a.key == key) {
+        a.value = v;
+        return;
+      }
+    }
+  } else {
+    // Many args: a map keeps the duplicate check linear.
+    if (arg_index.empty()) {
+      for (size_t i = 0; i < args.size(); ++i) arg_index[args[i].key] = i;
+    }
+    auto [it, fresh] = arg_index.emplace(key, args.size());
+    if (!fresh) {
+      args[it->second].value = v;
+      return;
+    }
+  }
+  args.push_back(Arg{key, v});
+}
+
+error_code ChromeEventDecoder::Impl::parse_args(od::value& v) {
+  args.clear();
+  arg_index.clear();
+  od::object obj;
+  if (v.get_object().get(obj) != SUCCESS) return SUCCESS;  // "args" that is not an object
+  for (auto fr : obj) {
+    od::field fld;
+    error_code e = std::move(fr).get(fld);
+    if (e != SUCCESS) return e;
+    std::string_view key;
+    if ((e = fld.unescaped_key().get(key)) != SUCCESS) return e;
+    ArgValue val;
+    if ((e = read_arg_value(fld.value(), &val)) != SUCCESS) return e;
+    add_arg(intern(key), val);
+  }
+  return SUCCESS;
+}
+
+error_code ChromeEventDecoder::Impl::parse_id2(od::value& v) {
+  od::object obj;
+  if (v.get_object().get(obj) != SUCCESS) return SUCCESS;
+  for (auto fr : obj) {
+    od::field fld;
+    error_code e = std::move(fr).get(fld);
+    if (e != SUCCESS) return e;
+    std::string_view key;
+    if ((e = fld.unescaped_key().get(key)) != SUCCESS) return e;
+    if (key == "local" || key == "global") {
+      if ((e = read_scalar(fld.value(), &f.id)) != SUCCESS) return e;
+      f.id_local = key == "local";
+    }
+  }
+  return SUCCESS;
+}
+
+// Parses one event object into `f` and `args`. Nothing is applied to the store, so an error
+// anywhere leaves no trace of the event.
+error_code ChromeEventDecoder::Impl::parse_event(const char* p, size_t n, size_t capacity) {
+  f = Fields();
+  args.clear();
+  od::document doc;
+  error_code e = parser.iterate(p, n, capacity).get(doc);
+  if (e != SUCCESS) return e;
+  od::object obj;
+  if ((e = doc.get_object().get(obj)) != SUCCESS) return e;
+  for (auto fr : obj) {
+    od::field fld;
+    if ((e = std::move(fr).get(fld)) != SUCCESS) return e;
+    std::string_view key;
+    if ((e = fld.unescaped_key().get(key)) != SUCCESS) return e;
+    od::value& v = fld.value();
+    Scalar* target = nullptr;
+    switch (key.size()) {
+      case 1:
+        if (key[0] == 's') target = &f.scope;
+        break;
+      case 2:
+        if (key == "ph")
+          target = &f.ph;
+        else if (key == "ts")
+          target = &f.ts;
+        else if (key == "id")
+          target = &f.id, f.id_local = false;
+        else if (key == "bp")
+          target = &f.bp;
+        break;
+      case 3:
+        if (key == "dur")
+          target = &f.dur;
+        else if (key == "pid")
+          target = &f.pid;
+        else if (key == "tid")
+          target = &f.tid;
+        else if (key == "cat")
+          target = &f.cat;
+        else if (key == "id2")
+          e = parse_id2(v);
+        break;
+      case 4:
+        if (key == "name")
+          target = &f.name;
+        else if (key == "args")
+          e = parse_args(v);
+        else if (key == "tdur")
+          f.has_tdur = true;
+        break;
+      default:
+        break;
+    }
+    if (e == SUCCESS && target != nullptr) e = read_scalar(v, target);
+    if (e != SUCCESS) return e;
+  }
+  return SUCCESS;
+}
+
+// Parses with one repair attempt for bad bytes; returns the final error.
+error_code ChromeEventDecoder::Impl::parse_with_repair(const JsonStream::Value& v) {
+  error_code e = parse_event(v.text.data(), v.text.size(), v.capacity);
+  if (e != simdjson::UTF8_ERROR && e != simdjson::UNESCAPED_CHARS) return e;
+  const size_t n = v.text.size();
+  if (scratch_cap < n + JsonStream::kPadding) {
+    scratch_cap = n + JsonStream::kPadding;
+    scratch.reset(new char[scratch_cap]());
+  }
+  std::memcpy(scratch.get(), v.text.data(), n);
+  const size_t controls = repair_string_controls(scratch.get(), n);
+  const size_t bad_utf8 = repair_utf8(scratch.get(), n);
+  e = parse_event(scratch.get(), n, scratch_cap);
+  if (e == SUCCESS) {
+    if (bad_utf8 > 0) count("invalid UTF-8 repaired");
+    if (controls > 0) count("control characters in strings repaired");
+  }
+  return e;
+}
+
+void ChromeEventDecoder::Impl::event(const JsonStream::Value& v) {
+  if (v.max_depth > kMaxDepth) {
+    skip("args nested too deep");
+    return;
+  }
+  const error_code e = parse_with_repair(v);
+  release_parser_if_huge(v.text.size());
+  if (e == simdjson::DEPTH_ERROR) {
+    skip("args nested too deep");
+  } else if (e != SUCCESS) {
+    if (malformed++ == 0) first_malformed = v.offset;
+    skip("malformed event JSON");
+  } else {
+    apply(v.offset);
+  }
+}
+
+void ChromeEventDecoder::Impl::set_id(const Scalar& s, bool local, Event& e) {
+  if (!s.present || s.is_container) return;
+  uint64_t u;
+  bool hex = false;
+  if (parse_u64(s.text, &u, &hex)) {
+    e.id = u;
+    if (hex) e.flags |= event_flags::kIdHex;
+  } else {
+    e.id = intern(s.text);
+    e.flags |= event_flags::kIdString;
+  }
+  if (local) e.flags |= event_flags::kIdLocal;
+}
+
+void ChromeEventDecoder::Impl::apply(uint64_t /*offset*/) {
+  if (!f.ph.present) {
+    skip("missing ph");
+    return;
+  }
+  const char ph = f.ph.text.size() == 1 ? f.ph.text[0] : '\0';
+  switch (ph) {
+    case 'X':
+    case 'B':
+    case 'E':
+    case 'i':
+    case 'I':
+    case 'C':
+    case 's':
+    case 't':
+    case 'f':
+    case 'b':
+    case 'e':
+    case 'n':
+      break;
+    case 'M':
+      metadata_event();
+      return;
+    default:
+      if (ph > ' ' && ph < 127) {
+        skip(fmt::format("unsupported phase '{}'", ph));
+      } else {
+        skip("unsupported phase (invalid \"ph\")");
+      }
+      return;
+  }
+  if (!f.ts.present) {
+    skip("missing ts");
+    return;
+  }
+  Event e;
+  if (f.ts.is_container || !parse_decimal_to_ns(f.ts.text, 1000, &e.ts)) {
+    skip("bad ts");
+    return;
+  }
+  if (ph == 'X') {
+    if (!f.dur.present) {
+      count(f.has_tdur ? "X without dur (tdur ignored, stored with dur 0)"
+                       : "X without dur (stored with dur 0)");
+    } else if (f.dur.is_container || !parse_decimal_to_ns(f.dur.text, 1000, &e.dur)) {
+      skip("bad dur");
+      return;
+    } else if (e.dur < 0) {
+      skip("negative dur");
+      return;
+    }
+    int64_t end;
+    if (__builtin_add_overflow(e.ts, e.dur, &end)) {
+      skip("bad dur");
+      return;
+    }
+  }
+  e.track = track_of(f.pid, f.tid);
+  e.name = (f.name.present && !f.name.is_container && (f.name.is_string || f.name.text != "null"))
+               ? intern(f.name.text)
+               : 0;
+  e.cat = f.cat.present && f.cat.is_string ? intern(f.cat.text) : 0;
+  const bool duration = ph == 'X' || ph == 'B' || ph == 'E';
+  switch (ph) {
+    case 'X':
+      e.kind = duration_kind_from_cat(store.str(e.cat));
+      break;
+    case 'B':
+    case 'E':
+      e.kind = EventKind::kSpan;
+      break;
+    case 'i':
+    case 'I':
+      e.kind = EventKind::kInstant;
+      break;
+    case 'C':
+      e.kind = EventKind::kCounter;
+      break;
+    case 's':
+      e.kind = EventKind::kFlowStart;
+      break;
+    case 't':
+      e.kind = EventKind::kFlowStep;
+      break;
+    case 'f':
+      e.kind = EventKind::kFlowEnd;
+      break;
+    case 'b':
+      e.kind = EventKind::kAsyncBegin;
+      break;
+    case 'e':
+      e.kind = EventKind::kAsyncEnd;
+      break;
+    case 'n':
+      e.kind = EventKind::kAsyncInstant;
+      break;
+  }
+  if (ph == 'i' || ph == 'I') {
+    if (f.scope.text == "g") e.flags |= event_flags::kScopeGlobal;
+    if (f.scope.text == "p") e.flags |= event_flags::kScopeProcess;
+  } else if (!duration) {
+    set_id(f.id, f.id_local, e);
+    if (f.bp.text == "e") e.flags |= event_flags::kBindEnclosing;
+  }
+  // Args that are Event fields move there (the writer writes them back as these args):
+  // correlation of duration events and instants, step and request_id of all but counters.
+  if (ph != 'C' && !args.empty()) {
+    const bool takes_correlation = duration || ph == 'i' || ph == 'I';
+    size_t out = 0;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const Arg& a = args[i];
+      uint64_t u;
+      if (a.key == k_correlation && takes_correlation && arg_u64(a.value, &u)) {
+        e.id = u;
+        e.flags &= static_cast<uint8_t>(~(event_flags::kIdHex | event_flags::kIdString));
+        continue;
+      }
+      if (a.key == k_step && arg_u64(a.value, &u)) {
+        e.step = u;
+        continue;
+      }
+      if (a.key == k_request_id && a.value.type == ArgType::kString && !a.value.s.empty()) {
+        e.request = intern(a.value.s);
+        continue;
+      }
+      args[out++] = a;
+    }
+    args.resize(out);
+  }
+  if (e.ts > max_end) max_end = e.ts;
+  if (e.ts + e.dur > max_end) max_end = e.ts + e.dur;
+  if (ph == 'B' || ph == 'E') {
+    pending.add(e, ph == 'B', args);
+    tick();
+    return;
+  }
+  emit(e, args);
+}
+
+void ChromeEventDecoder::Impl::metadata_event() {
+  ++metadata;
+  const std::string_view name = f.name.is_string ? f.name.text : std::string_view();
+  const ArgValue* value = nullptr;
+  auto find = [&](StringId key) -> const ArgValue* {
+    for (const Arg& a : args) {
+      if (a.key == key) return &a.value;
+    }
+    return nullptr;
+  };
+  auto set_label = [&](Process& p, StringId key, StringId text) {
+    for (auto& [k, v] : p.labels) {
+      if (k == key) {
+        v = text;
+        return;
+      }
+    }
+    p.labels.emplace_back(key, text);
+  };
+  auto detect_device = [&](Process& p, std::string_view text) {
+    DeviceType type;
+    int32_t index;
+    if (p.device_type == DeviceType::kNone && device_from_process_name(text, &type, &index)) {
+      p.device_type = type;
+      p.device = index;
+    }
+  };
+  if (name == "process_name" || name == "process_labels" || name == "process_sort_index") {
+    Process& p = w().process_at(process_of(f.pid));
+    if (name == "process_sort_index") {
+      if ((value = find(k_sort_index)) != nullptr && value->is_number()) {
+        p.sort_index = static_cast<int32_t>(value->as_double());
+        p.has_sort_index = true;
+      }
+    } else if (name == "process_name") {
+      if ((value = find(k_name)) != nullptr && value->type == ArgType::kString) {
+        p.name = intern(value->s);
+        detect_device(p, value->s);
+      }
+    } else if ((value = find(k_labels)) != nullptr && value->type == ArgType::kString) {
+      set_label(p, intern(name), intern(value->s));
+      detect_device(p, value->s);
+    }
+  } else if (name == "thread_name" || name == "thread_sort_index") {
+    Track& t = w().track_at(track_of(f.pid, f.tid));
+    if (name == "thread_name") {
+      if ((value = find(k_name)) != nullptr && value->type == ArgType::kString) {
+        t.name = intern(value->s);
+      }
+    } else if ((value = find(k_sort_index)) != nullptr && value->is_number()) {
+      t.sort_index = static_cast<int32_t>(value->as_double());
+      t.has_sort_index = true;
+    }
+  } else if (!name.empty() && !args.empty()) {
+    // Other metadata (process_uptime_seconds, num_cpus…): kept per process, first arg's value.
+    Process& p = w().process_at(process_of(f.pid));
+    set_label(p, intern(name), intern(arg_text(args.front().value)));
+  }
+  tick();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public wrapper
+
+ChromeEventDecoder::ChromeEventDecoder(TraceStore& store, const ReadOptions& options)
+    : impl_(std::make_unique<Impl>(store, options)) {}
+ChromeEventDecoder::~ChromeEventDecoder() = default;
+
+void ChromeEventDecoder::event(const JsonStream::Value& v) { impl_->event(v); }
+void ChromeEventDecoder::skip_event(std::string_view reason) { impl_->skip(reason); }
+void ChromeEventDecoder::note(std::string_view reason, uint64_t n) { impl_->count(reason, n); }
+void ChromeEventDecoder::release_writer() {
+  impl_->writer.reset();
+  impl_->ops = 0;
+}
+void ChromeEventDecoder::set_metadata(std::string_view key, std::string_view value) {
+  impl_->w().set_metadata(key, value);
+}
+
+void ChromeEventDecoder::flush_counters() {
+  for (const auto& [reason, n] : impl_->counters) impl_->store.skips().add(reason, n);
+  impl_->counters.clear();
+}
+
+void ChromeEventDecoder::finish() {
+  Impl& m = *impl_;
+  m.pending.pair(
+      m.max_end, m.store, [&](const Event& e, std::span<const Arg> a) { m.emit(e, a); },
+      [&](std::string_view reason, bool lost) {
+        if (lost) {
+          m.skip(reason);
+        } else {
+          m.count(reason);
+        }
+      });
+  release_writer();
+  flush_counters();
+}
+
+uint64_t ChromeEventDecoder::events_stored() const { return impl_->stored; }
+uint64_t ChromeEventDecoder::events_skipped() const { return impl_->skipped; }
+uint64_t ChromeEventDecoder::metadata_events() const { return impl_->metadata; }
+uint64_t ChromeEventDecoder::malformed_events() const { return impl_->malformed; }
+uint64_t ChromeEventDecoder::first_malformed_offset() const { return impl_->first_malformed; }
+
+}  // namespace huoyan

@@ -1,0 +1,236 @@
+#include "src/readers/json_stream.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace huoyan {
+namespace {
+
+constexpr size_t kNotFound = SIZE_MAX;
+
+inline bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Bytes that end a bare token (number, literal or garbage).
+inline bool ends_token(char c) {
+  switch (c) {
+    case ',':
+    case ']':
+    case '}':
+    case ':':
+    case '{':
+    case '[':
+    case '"':
+    case ' ':
+    case '\n':
+    case '\r':
+    case '\t':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Handles one interesting byte (quote, backslash or bracket) at index i of a 16-byte run.
+// Returns true when it completes the value. `mask` holds the remaining interesting bytes of the
+// run; an escaped byte is removed from it, or carried to the next run through st.escape.
+inline bool step(char c, unsigned b, unsigned run_len, uint32_t& mask, JsonScanState& st) {
+  if (st.in_string) {
+    if (c == '\\') {
+      if (b + 1 < run_len) {
+        mask &= ~(uint32_t{2} << b);
+      } else {
+        st.escape = true;
+      }
+    } else if (c == '"') {
+      st.in_string = false;
+      return st.depth == 0;
+    }
+    return false;
+  }
+  switch (c) {
+    case '"':
+      st.in_string = true;
+      return false;
+    case '{':
+    case '[':
+      if (++st.depth > st.max_depth) st.max_depth = st.depth;
+      return false;
+    case '}':
+    case ']':
+      if (--st.depth <= 0) {
+        st.depth = 0;
+        return true;
+      }
+      return false;
+    default:  // a backslash outside a string: invalid JSON, left to the parser to reject
+      return false;
+  }
+}
+
+}  // namespace
+
+size_t scan_json_value(const char* p, size_t n, JsonScanState& st) {
+  for (size_t i = 0; i < n; i += 16) {
+    const auto run_len = static_cast<unsigned>(std::min<size_t>(16, n - i));
+#if defined(__SSE2__)
+    // One bit per byte that matters to the state machine; everything else is skipped 16 bytes
+    // at a time.
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    __m128i m = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('{')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('}')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('[')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(']')));
+    auto mask = static_cast<uint32_t>(_mm_movemask_epi8(m));
+#else
+    uint32_t mask = 0;
+    for (unsigned k = 0; k < run_len; ++k) {
+      const char c = p[i + k];
+      if (c == '"' || c == '\\' || c == '{' || c == '}' || c == '[' || c == ']') {
+        mask |= uint32_t{1} << k;
+      }
+    }
+#endif
+    if (run_len < 16) mask &= (uint32_t{1} << run_len) - 1;
+    if (st.escape) {
+      mask &= ~uint32_t{1};
+      st.escape = false;
+    }
+    while (mask != 0) {
+      const auto b = static_cast<unsigned>(__builtin_ctz(mask));
+      mask &= mask - 1;
+      if (step(p[i + b], b, run_len, mask, st)) return i + b + 1;
+    }
+  }
+  return kNotFound;
+}
+
+JsonStream::JsonStream(ByteSource& src, size_t block_bytes, size_t max_value_bytes)
+    : src_(src),
+      block_bytes_(std::max<size_t>(1, block_bytes)),
+      max_value_bytes_(std::max<size_t>(1, max_value_bytes)) {}
+
+bool JsonStream::refill(size_t keep_from) {
+  if (eof_ || !status_.ok()) return false;
+  const size_t keep = end_ - keep_from;
+  if (keep_from > 0) {
+    std::memmove(buf_.get(), buf_.get() + keep_from, keep);
+    base_ += keep_from;
+    pos_ = pos_ >= keep_from ? pos_ - keep_from : 0;
+    end_ = keep;
+  }
+  if (!buf_ || cap_ - end_ < std::max<size_t>(1, block_bytes_ / 2)) {
+    // The carried-over value fills most of the buffer: grow so the next block fits beside it.
+    const size_t new_cap = std::max(cap_ * 2, end_ + block_bytes_);
+    // Zeroed so the scanner's 16-byte loads past the data never read uninitialised memory.
+    std::unique_ptr<char[]> bigger(new char[new_cap + kPadding]());
+    if (end_ > 0) std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+    cap_ = new_cap;
+  }
+  if (before_read_) before_read_();
+  auto r = src_.read(buf_.get() + end_, std::min(block_bytes_, cap_ - end_));
+  if (!r.ok()) {
+    status_ = r.status();
+    return false;
+  }
+  if (*r == 0) {
+    eof_ = true;
+    return false;
+  }
+  end_ += *r;
+  return true;
+}
+
+void JsonStream::skip_bom() {
+  while (end_ - pos_ < 3 && refill(pos_)) {
+  }
+  if (end_ - pos_ >= 3 && std::memcmp(buf_.get() + pos_, "\xEF\xBB\xBF", 3) == 0) pos_ += 3;
+}
+
+int JsonStream::peek() {
+  while (true) {
+    while (pos_ < end_) {
+      const char c = buf_[pos_];
+      if (!is_ws(c)) return static_cast<unsigned char>(c);
+      ++pos_;
+    }
+    if (!refill(end_)) return -1;
+  }
+}
+
+JsonStream::Scan JsonStream::scan(bool keep, Value* out) {
+  *out = Value();
+  if (pos_ >= end_ && peek() < 0) return status_.ok() ? Scan::kTruncated : Scan::kError;
+  out->offset = offset();
+  const char first = buf_[pos_];
+  const bool structured = first == '{' || first == '[' || first == '"';
+  if (!structured && ends_token(first)) {
+    // A stray delimiter: one byte, so that callers always make progress.
+    if (keep) {
+      out->text = std::string_view(buf_.get() + pos_, 1);
+      out->capacity = cap_ + kPadding - pos_;
+    }
+    ++pos_;
+    return Scan::kComplete;
+  }
+  size_t start = pos_;  // first byte of the value in the buffer (unless dropping)
+  size_t from = pos_;   // where scanning resumes
+  bool dropping = !keep;
+  bool too_large = false;
+  JsonScanState st;
+  while (true) {
+    size_t done = kNotFound;
+    if (structured) {
+      const size_t r = scan_json_value(buf_.get() + from, end_ - from, st);
+      if (r != kNotFound) done = from + r;
+    } else {
+      size_t i = from;
+      while (i < end_ && !ends_token(buf_[i])) ++i;
+      if (i < end_) done = i;
+    }
+    if (done != kNotFound) {
+      pos_ = done;
+      out->max_depth = st.max_depth;
+      if (too_large) return Scan::kTooLarge;
+      if (keep) {
+        out->text = std::string_view(buf_.get() + start, done - start);
+        out->capacity = cap_ + kPadding - start;
+      }
+      return Scan::kComplete;
+    }
+    if (!dropping && end_ - start > max_value_bytes_) {
+      dropping = true;
+      too_large = true;
+    }
+    // Keep the value's bytes when it is kept; otherwise everything scanned can go. Positions
+    // are tracked as absolute offsets because refill() moves the buffer's contents.
+    const size_t keep_from = dropping ? end_ : start;
+    const uint64_t start_abs = base_ + keep_from;
+    const uint64_t resume_abs = base_ + end_;
+    pos_ = keep_from;
+    const bool more = refill(keep_from);
+    start = static_cast<size_t>(start_abs - base_);
+    from = static_cast<size_t>(resume_abs - base_);
+    if (!more) {
+      pos_ = end_;
+      out->max_depth = st.max_depth;
+      if (!status_.ok()) return Scan::kError;
+      if (too_large) return Scan::kTooLarge;
+      if (structured) return Scan::kTruncated;
+      // A bare token ends with the input.
+      if (keep) {
+        out->text = std::string_view(buf_.get() + start, end_ - start);
+        out->capacity = cap_ + kPadding - start;
+      }
+      return Scan::kComplete;
+    }
+  }
+}
+
+}  // namespace huoyan
