@@ -1,0 +1,219 @@
+// ProfileSnapshot: selection of events, steps and requests from a store, per-request totals,
+// and the Chrome JSON export of the selection.
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "huoyan/huoyan.h"
+#include "src/analysis/attribution.h"
+#include "src/io/sink.h"
+#include "src/recording/profiler_internal.h"
+#include "src/writers/chrome_json_writer.h"
+
+namespace huoyan {
+
+// Frozen at snapshot time: events are shared with the store (its chunks), steps, requests and
+// metadata are copies, so the store may evict or be destroyed meanwhile.
+struct ProfileSnapshot::Impl {
+  Snapshot events;
+  bool all = true;                 // every event of `events`, else `selected`
+  std::vector<EventSeq> selected;  // in sequence order
+  // Request-filtered snapshots: how the request saw each selected device event.
+  std::unordered_map<EventSeq, AttributedEvent> attribution;
+  StringId request = 0;
+  StringId key_request = 0, key_batch = 0, key_share = 0;
+  std::vector<Step> steps;
+  std::vector<RequestInfo> requests;
+  std::vector<std::pair<std::string, std::string>> metadata;
+  std::vector<RequestTotals> totals;
+
+  size_t size() const { return all ? events.size() : selected.size(); }
+  Status write(Sink& sink) const;
+};
+
+namespace {
+
+struct Window {
+  int64_t start;
+  int64_t end;
+  bool unbounded() const {
+    return start == std::numeric_limits<int64_t>::min() &&
+           end == std::numeric_limits<int64_t>::max();
+  }
+  // Overlap with [start, end); an instant at `start` counts.
+  bool contains(const Event& e) const { return e.ts < end && e.end() >= start; }
+  bool overlaps(int64_t a, int64_t b) const {
+    if (a == kNoTime && b == kNoTime) return false;
+    if (a == kNoTime) a = b;
+    if (b == kNoTime) b = std::numeric_limits<int64_t>::max();
+    return a < end && b >= start;
+  }
+};
+
+RequestTotals totals_of(const TraceStore& store, const Snapshot& snap, const RequestInfo& info,
+                        const Window& window) {
+  RequestTotals t;
+  t.id = std::string(store.str(info.id));
+  t.arrival_ns = info.arrival;
+  t.first_token_ns = info.first_token;
+  t.finish_ns = info.finish;
+  t.tokens_in = info.tokens_in;
+  t.tokens_out = info.tokens_out;
+  std::unordered_set<uint64_t> steps;
+  for (const auto& a : request_device_events(store, snap, info.id, AttributionMode::kShared)) {
+    if (!window.contains(*snap.at(a.seq))) continue;
+    t.device_shared_ns += a.ns;
+    ++t.device_events;
+  }
+  for (const auto& a : request_device_events(store, snap, info.id, AttributionMode::kApportioned)) {
+    if (window.contains(*snap.at(a.seq))) t.device_apportioned_ns += a.ns;
+  }
+  for (uint64_t id : info.steps) {
+    auto step = store.step(id);
+    if (step && window.overlaps(step->start, step->end)) ++t.steps;
+  }
+  for (EventSeq seq : store.events_of_request(info.id)) {
+    if (!snap.contains(seq)) continue;
+    const EventView ev = snap.at(seq);
+    if (ev->kind == EventKind::kSpan && window.contains(*ev)) t.host_ns += ev->dur;
+  }
+  return t;
+}
+
+}  // namespace
+
+ProfileSnapshot ProfilerAccess::make_snapshot(
+    TraceStore& store, const SnapshotOptions& options,
+    std::vector<std::pair<std::string, std::string>> metadata) {
+  auto d = std::make_shared<ProfileSnapshot::Impl>();
+  Window window{options.start_ns, options.end_ns};
+  if (options.window.count() > 0) window.start = monotonic_ns() - options.window.count();
+  d->events = store.snapshot();
+  d->metadata = store.metadata();
+  for (auto& kv : metadata) d->metadata.push_back(std::move(kv));
+  const Snapshot& snap = d->events;
+
+  std::vector<RequestInfo> candidates;
+  if (!options.request_id.empty()) {
+    StringId id = 0;
+    d->all = false;
+    if (store.strings()->find(options.request_id, &id)) {
+      d->request = id;
+      d->key_request = store.intern("request_id");
+      d->key_batch = store.intern("batch_size");
+      d->key_share = store.intern("share");
+      for (const auto& a : request_device_events(store, snap, id, AttributionMode::kApportioned)) {
+        if (!window.contains(*snap.at(a.seq))) continue;
+        d->selected.push_back(a.seq);
+        d->attribution.emplace(a.seq, a);
+      }
+      for (EventSeq seq : request_host_events(store, snap, id)) {
+        if (window.contains(*snap.at(seq))) d->selected.push_back(seq);
+      }
+      std::sort(d->selected.begin(), d->selected.end());
+      d->selected.erase(std::unique(d->selected.begin(), d->selected.end()), d->selected.end());
+      if (auto info = store.request(id)) {
+        for (uint64_t s : info->steps) {
+          auto step = store.step(s);
+          if (step && window.overlaps(step->start, step->end)) d->steps.push_back(*step);
+        }
+        candidates.push_back(*info);
+      }
+    }
+  } else {
+    std::unordered_set<uint64_t> step_ids;
+    store.for_each_step([&](const Step& s) {
+      if (window.unbounded() || window.overlaps(s.start, s.end)) {
+        d->steps.push_back(s);
+        step_ids.insert(s.id);
+      }
+    });
+    store.for_each_request([&](const RequestInfo& r) {
+      bool active = window.unbounded() || window.overlaps(r.arrival, r.finish);
+      for (size_t i = 0; !active && i < r.steps.size(); ++i) active = step_ids.count(r.steps[i]);
+      if (active) candidates.push_back(r);
+    });
+    if (!window.unbounded()) {
+      d->all = false;
+      snap.for_each([&](const EventView& ev) {
+        if (window.contains(*ev)) d->selected.push_back(ev.seq);
+      });
+    }
+  }
+  for (const RequestInfo& info : candidates) {
+    d->totals.push_back(totals_of(store, snap, info, window));
+  }
+  d->requests = std::move(candidates);
+
+  ProfileSnapshot out;
+  out.impl_ = std::move(d);
+  return out;
+}
+
+const Snapshot* ProfilerAccess::snapshot(const ProfileSnapshot& snapshot) {
+  return snapshot.impl_ ? &snapshot.impl_->events : nullptr;
+}
+
+Status ProfileSnapshot::Impl::write(Sink& sink) const {
+  ChromeJsonWriter w(sink, events);
+  if (all) {
+    events.for_each([&](const EventView& ev) { w.event(ev); });
+  } else {
+    std::vector<Arg> extra;
+    for (EventSeq seq : selected) {
+      const EventView ev = events.at(seq);
+      extra.clear();
+      auto it = attribution.find(seq);
+      if (it != attribution.end()) {
+        extra.push_back(Arg{key_request, ArgValue::String(events.str(request))});
+        extra.push_back(Arg{key_batch, ArgValue::Uint(it->second.batch_size)});
+        extra.push_back(Arg{key_share, ArgValue::Double(it->second.share)});
+      }
+      w.event(ev, extra);
+    }
+  }
+  for (const Step& s : steps) w.step(s);
+  for (const RequestInfo& r : requests) w.request(r);
+  for (const auto& [k, v] : metadata) w.metadata(k, v);
+  return w.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ProfileSnapshot::ProfileSnapshot() = default;
+ProfileSnapshot::~ProfileSnapshot() = default;
+ProfileSnapshot::ProfileSnapshot(const ProfileSnapshot&) = default;
+ProfileSnapshot& ProfileSnapshot::operator=(const ProfileSnapshot&) = default;
+
+size_t ProfileSnapshot::event_count() const { return impl_ ? impl_->size() : 0; }
+
+const std::vector<RequestTotals>& ProfileSnapshot::requests() const {
+  static const std::vector<RequestTotals> kNone;
+  return impl_ ? impl_->totals : kNone;
+}
+
+const RequestTotals* ProfileSnapshot::request(std::string_view id) const {
+  for (const RequestTotals& t : requests()) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
+}
+
+bool ProfileSnapshot::write_chrome_json(const std::string& path, std::string* error) const {
+  auto sink = open_file_sink(path);
+  Status st = sink.ok() ? OkStatus() : sink.status();
+  if (st.ok() && impl_) st = impl_->write(**sink);
+  if (st.ok() && !impl_) st = (*sink)->write(R"({"traceEvents":[]})");
+  if (st.ok()) st = (*sink)->finish();
+  if (!st.ok() && error != nullptr) *error = st.message();
+  return st.ok();
+}
+
+std::string ProfileSnapshot::chrome_json() const {
+  StringSink sink;
+  if (!impl_) return R"({"traceEvents":[]})";
+  if (!impl_->write(sink).ok()) return {};
+  return std::move(sink.str());
+}
+
+}  // namespace huoyan
