@@ -227,7 +227,8 @@ class Walker {
       }
       if (keep) top_value(key, v);
     }
-    if (!saw_events) return not_a_trace("no \"traceEvents\" array before", in_.offset());
+    if (!saw_events)
+      return not_a_trace("no \"traceEvents\" array in the object ending", in_.offset());
     return OkStatus();
   }
 
