@@ -1,6 +1,11 @@
 // JSON text emission helpers shared by every writer: RFC 8259 string escaping (control
-// characters as \u00XX; invalid UTF-8 replaced by U+FFFD so an event is never dropped for its
-// bytes), integers, shortest round-trip doubles, and ns → µs with three decimals.
+// characters as \n \t \r \b \f or \u00XX, DEL as \u007f; invalid UTF-8 — overlongs,
+// surrogates, truncated sequences, bytes above F4 — replaced by U+FFFD, one per maximal ill-formed
+// subpart as Unicode recommends, so an event is never dropped for its bytes), integers, shortest
+// round-trip doubles, and ns → µs with three decimals.
+//
+// Output is always valid UTF-8 JSON. The BufferedOut must have a capacity of at least 64 bytes
+// (numbers and escapes are formatted in place); longer strings stream through any capacity.
 #pragma once
 
 #include <cstdint>
