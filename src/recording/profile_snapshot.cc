@@ -25,6 +25,7 @@ struct ProfileSnapshot::Impl {
   std::vector<Step> steps;
   std::vector<RequestInfo> requests;
   std::vector<std::pair<std::string, std::string>> metadata;
+  std::vector<std::pair<std::string, uint64_t>> skips;
   std::vector<RequestTotals> totals;
 
   size_t size() const { return all ? events.size() : selected.size(); }
@@ -90,6 +91,7 @@ ProfileSnapshot ProfilerAccess::make_snapshot(
   if (options.window.count() > 0) window.start = monotonic_ns() - options.window.count();
   d->events = store.snapshot();
   d->metadata = store.metadata();
+  d->skips = store.skips().all();
   for (auto& kv : metadata) d->metadata.push_back(std::move(kv));
   const Snapshot& snap = d->events;
 
@@ -172,9 +174,10 @@ Status ProfileSnapshot::Impl::write(Sink& sink) const {
       w.event(ev, extra);
     }
   }
+  for (const auto& [k, v] : metadata) w.metadata(k, v);
+  for (const auto& [reason, n] : skips) w.skipped(reason, n);
   for (const Step& s : steps) w.step(s);
   for (const RequestInfo& r : requests) w.request(r);
-  for (const auto& [k, v] : metadata) w.metadata(k, v);
   return w.finish();
 }
 
