@@ -214,6 +214,7 @@ void ActivitySink::append_ready_locked() {
       ActivityRecord& r = ready_[i];
       const TrackRef& t = r.track;
       r.event.track = t.device ? w.device_track(t.type, t.device_id, t.stream) : w.track(t.pid, t.tid);
+      if (t.name != 0) w.track_at(r.event.track).name = t.name;
       const size_t n = r.args(&args);
       w.append(r.event, std::span<const Arg>(args.data(), n));
     }

@@ -73,6 +73,7 @@ struct TrackRef {
   int64_t stream = 0;
   int64_t pid = 0;
   int64_t tid = 0;
+  StringId name = 0;  // overrides the default track name ("Stream N") when set
 
   static TrackRef Device(DeviceType type, int32_t device_id, int64_t stream) {
     TrackRef t;

@@ -382,7 +382,7 @@ Status CuptiCollector::start(const CollectorContext& context) {
       for (auto e : enabled_) api_.disable(e);
       enabled_.clear();
       release();
-      return fail("error", std::string("cupti: cuptiActivityEnable(") + k.name +
+      return fail("unavailable", std::string("cupti: cuptiActivityEnable(") + k.name +
                                ") failed: " + result_text(r) +
                                " (no NVIDIA driver/GPU, or profiling not permitted?)");
     }

@@ -297,7 +297,7 @@ TEST_F(CuptiCollectorTest, EnableFailureIsReportedAndReleasesTheProcessSlot) {
   EXPECT_NE(st.message().find("cuptiActivityEnable(CONCURRENT_KERNEL)"), std::string::npos)
       << st.message();
   EXPECT_NE(st.message().find("CUPTI_ERROR_NOT_INITIALIZED"), std::string::npos);
-  EXPECT_EQ(c->state().state, "error");
+  EXPECT_EQ(c->state().state, "unavailable");
   ctl_->set_enable_fails(0);
   auto other = make_cupti_collector();
   EXPECT_TRUE(other->start(context_).ok()) << other->state().message;
