@@ -31,8 +31,9 @@ struct KernelRecord {
 class KernelObserver {
  public:
   virtual ~KernelObserver() = default;
-  // Called on the worker thread that executed the slice, right after it finished. Must be
-  // thread-safe (workers of all devices call concurrently) and cheap: it delays the launch.
+  // Called on the worker thread that executed the slice, right after it finished; workers that
+  // got no share of a launch report nothing. Must be thread-safe (workers of all devices call
+  // concurrently) and cheap: the launch completes only when every call has returned.
   virtual void on_kernel(const KernelRecord& record) noexcept = 0;
 };
 
