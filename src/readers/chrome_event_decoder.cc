@@ -72,31 +72,42 @@ EventKind duration_kind_from_cat(std::string_view cat) {
 }
 
 // Adds an arg; a repeated key replaces the earlier value (last wins).
-void ChromeEventDecoder::Impl::add_arg(StringId key, const ArgValue& v) {
-  if (args.size() <= 64) {
-    for (Arg& a : args) {
-      if (a.key == key) {
-        a.value = v;
-        return;
+bool ChromeEventDecoder::Impl::merge_repeated_arg() {
+  const StringId key = args.back().key;
+  const size_t last = args.size() - 1;
+  size_t earlier = SIZE_MAX;
+  if (last < 64) {
+    // A 256-bit filter of the keys seen: a linear search only when the key may be a repeat.
+    const uint32_t bit = (key * 0x9E3779B1u) >> 24;
+    uint64_t& word = arg_filter[bit >> 6];
+    const uint64_t mask = uint64_t{1} << (bit & 63);
+    if (word & mask) {
+      for (size_t i = 0; i < last; ++i) {
+        if (args[i].key == key) {
+          earlier = i;
+          break;
+        }
       }
     }
+    word |= mask;
   } else {
     // Many args: a map keeps the duplicate check linear.
     if (arg_index.empty()) {
-      for (size_t i = 0; i < args.size(); ++i) arg_index[args[i].key] = i;
+      for (size_t i = 0; i < last; ++i) arg_index.emplace(args[i].key, i);
     }
-    auto [it, fresh] = arg_index.emplace(key, args.size());
-    if (!fresh) {
-      args[it->second].value = v;
-      return;
-    }
+    auto [it, fresh] = arg_index.emplace(key, last);
+    if (!fresh) earlier = it->second;
   }
-  args.push_back(Arg{key, v});
+  if (earlier == SIZE_MAX) return false;
+  args[earlier].value = args.back().value;
+  args.pop_back();
+  return true;
 }
 
 error_code ChromeEventDecoder::Impl::parse_args(od::value& v) {
   args.clear();
   arg_index.clear();
+  std::fill(std::begin(arg_filter), std::end(arg_filter), 0);
   od::object obj;
   if (v.get_object().get(obj) != SUCCESS) return SUCCESS;  // "args" that is not an object
   for (auto fr : obj) {
@@ -104,10 +115,12 @@ error_code ChromeEventDecoder::Impl::parse_args(od::value& v) {
     error_code e = std::move(fr).get(fld);
     if (e != SUCCESS) return e;
     std::string_view key;
-    if ((e = fld.unescaped_key().get(key)) != SUCCESS) return e;
-    ArgValue val;
-    if ((e = read_arg_value(fld.value(), &val)) != SUCCESS) return e;
-    add_arg(intern(key), val);
+    if ((e = read_key(fld, &key)) != SUCCESS) return e;
+    // Decoded in place: copying the value in afterwards stalls on store forwarding.
+    Arg& a = args.emplace_back();
+    a.key = intern_arg_key(args.size() - 1, key);
+    if ((e = read_arg_value(fld.value(), &a.value)) != SUCCESS) return e;
+    merge_repeated_arg();
   }
   return SUCCESS;
 }
@@ -143,7 +156,7 @@ error_code ChromeEventDecoder::Impl::parse_event(const char* p, size_t n, size_t
     od::field fld;
     if ((e = std::move(fr).get(fld)) != SUCCESS) return e;
     std::string_view key;
-    if ((e = fld.unescaped_key().get(key)) != SUCCESS) return e;
+    if ((e = read_key(fld, &key)) != SUCCESS) return e;
     od::value& v = fld.value();
     Scalar* target = nullptr;
     switch (key.size()) {
@@ -276,7 +289,7 @@ void ChromeEventDecoder::Impl::apply(uint64_t /*offset*/) {
     return;
   }
   Event e;
-  if (f.ts.is_container || !parse_decimal_to_ns(f.ts.text, 1000, &e.ts)) {
+  if (f.ts.is_container || !parse_us_to_ns(f.ts.text, &e.ts)) {
     skip("bad ts");
     return;
   }
@@ -284,7 +297,7 @@ void ChromeEventDecoder::Impl::apply(uint64_t /*offset*/) {
     if (!f.dur.present) {
       count(f.has_tdur ? "X without dur (tdur ignored, stored with dur 0)"
                        : "X without dur (stored with dur 0)");
-    } else if (f.dur.is_container || !parse_decimal_to_ns(f.dur.text, 1000, &e.dur)) {
+    } else if (f.dur.is_container || !parse_us_to_ns(f.dur.text, &e.dur)) {
       skip("bad dur");
       return;
     } else if (e.dur < 0) {

@@ -2,6 +2,7 @@
 // "huoyan"/"metadata" sections). Internal to src/readers.
 #pragma once
 
+#include <cstring>
 #include <limits>
 #include <map>
 #include <optional>
@@ -14,14 +15,13 @@
 #include "src/readers/chrome_event_decoder.h"
 #include "src/readers/chrome_json_values.h"
 #include "src/readers/chrome_pending_slices.h"
+#include "src/readers/intern_cache.h"
 
 namespace huoyan {
 namespace chrome_json {
 
 // Events between two acquisitions of the store's writer lock.
 constexpr uint32_t kBatchEvents = 4096;
-// Interned-string cache entries before the cache starts over (the store keeps the strings).
-constexpr size_t kMaxInternCache = size_t{1} << 20;
 // Parser buffers grown beyond this by one huge event are released afterwards.
 constexpr size_t kParserKeepBytes = size_t{16} << 20;
 // Synthetic ids of non-numeric pid/tid strings: far above real pids and device_pid().
@@ -78,13 +78,16 @@ struct ChromeEventDecoder::Impl {
   }
 
   // --- strings, processes, tracks ---
-  StringId intern(std::string_view s) {
-    if (s.empty()) return 0;
-    auto it = intern_cache.find(s);
-    if (it != intern_cache.end()) return it->second;
-    const StringId id = store.intern(s);
-    if (intern_cache.size() >= kMaxInternCache) intern_cache.clear();
-    intern_cache.emplace(store.str(id), id);  // the key points at the store's stable copy
+  StringId intern(std::string_view s) { return interned.get(s); }
+  // Arg keys mostly repeat position by position from one event to the next (each producer
+  // writes its args in a fixed order), so the key seen last at the same position is tried
+  // first: one compare instead of a hash lookup.
+  StringId intern_arg_key(size_t position, std::string_view key) {
+    if (position >= kKeyMemo) return intern(key);
+    KeyMemo& m = key_memo[position];
+    if (m.len == key.size() && std::memcmp(m.text, key.data(), key.size()) == 0) return m.id;
+    const StringId id = intern(key);
+    m = KeyMemo{store.str(id).data(), key.size(), id};
     return id;
   }
 
@@ -140,8 +143,9 @@ struct ChromeEventDecoder::Impl {
   }
 
   // --- parsing (chrome_event_decoder.cc) ---
-  // Adds an arg; a repeated key replaces the earlier value (last wins).
-  void add_arg(StringId key, const ArgValue& v);
+  // When the arg just appended repeats an earlier key, moves its value there (last wins) and
+  // drops it; returns whether it did.
+  bool merge_repeated_arg();
   error_code parse_args(od::value& v);
   error_code parse_id2(od::value& v);
   // Parses one event object into `f` and `args`. Nothing is applied to the store, so an error
@@ -171,12 +175,20 @@ struct ChromeEventDecoder::Impl {
   Fields f;
   std::vector<Arg> args;
   std::unordered_map<StringId, size_t> arg_index;
+  uint64_t arg_filter[4] = {};
+  static constexpr size_t kKeyMemo = 64;
+  struct KeyMemo {
+    const char* text = "";
+    size_t len = SIZE_MAX;
+    StringId id = 0;
+  };
+  KeyMemo key_memo[kKeyMemo];
   std::unique_ptr<char[]> scratch;
   size_t scratch_cap = 0;
 
   std::optional<TraceStore::Writer> writer;
   uint32_t ops = 0;
-  std::unordered_map<std::string_view, StringId> intern_cache;
+  InternCache interned{store};
   std::unordered_map<std::pair<int64_t, int64_t>, TrackId, PairHash> track_cache;
   bool have_last_track = false;
   int64_t last_pid = 0, last_tid = 0;

@@ -1,11 +1,14 @@
 #include "src/readers/chrome_json_reader.h"
 
+#include <random>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "src/core/time_format.h"
 #include "src/readers/chrome_event_decoder.h"
+#include "src/readers/chrome_json_values.h"
 
 namespace huoyan {
 namespace {
@@ -48,6 +51,49 @@ TEST(ChromeJsonReader, StringTimestampsAreExactNanoseconds) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].ts, 1704161511420306491);
   EXPECT_EQ(ev[0].dur, 12500);
+}
+
+TEST(ChromeJsonReader, FastMicrosecondParserAgreesWithTheGeneralOne) {
+  std::mt19937_64 rng(7);
+  const char* fixed[] = {"0",
+                         "-0",
+                         "1.",
+                         ".5",
+                         "1.5e3",
+                         "1e-3",
+                         "+1",
+                         "00012",
+                         "1.2345",
+                         "-1.0005",
+                         "x",
+                         "",
+                         "-",
+                         "1.-2",
+                         "9223372036854775.807",
+                         "9223372036854775.808",
+                         "-9223372036854775.808",
+                         "9999999999999999.999",
+                         "12345678901234567",
+                         "1704161511420306.491"};
+  std::vector<std::string> inputs(std::begin(fixed), std::end(fixed));
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = rng() % 4 == 0 ? "-" : "";
+    const int int_digits = static_cast<int>(rng() % 19);
+    for (int k = 0; k < int_digits; ++k) s += static_cast<char>('0' + rng() % 10);
+    if (rng() % 3) {
+      s += '.';
+      const int frac = static_cast<int>(rng() % 6);
+      for (int k = 0; k < frac; ++k) s += static_cast<char>('0' + rng() % 10);
+    }
+    inputs.push_back(s);
+  }
+  for (const std::string& s : inputs) {
+    int64_t fast = 0, general = 0;
+    const bool a = chrome_json::parse_us_to_ns(s, &fast);
+    const bool b = parse_decimal_to_ns(s, 1000, &general);
+    ASSERT_EQ(a, b) << s;
+    if (a) ASSERT_EQ(fast, general) << s;
+  }
 }
 
 TEST(ChromeJsonReader, TimesBeyondDoublePrecisionAndNegative) {

@@ -37,6 +37,13 @@ struct Scalar {
   std::string_view text;
 };
 
+// The unescaped key of a field; keys without escapes are returned as the input's bytes.
+error_code read_key(od::field& fld, std::string_view* key);
+
+// Microseconds given as JSON number text ("1704161511420306.491", "-1.5", "1e3") to exact ns:
+// parse_decimal_to_ns(s, 1000, ns) with a fast path for plain decimals of up to 3 places.
+bool parse_us_to_ns(std::string_view s, int64_t* ns);
+
 // Reads a field that should be a scalar. Strings are unescaped (views into the parser's string
 // buffer or the input, valid until the next parse); numbers and literals are their raw token,
 // so numeric text keeps every digit.

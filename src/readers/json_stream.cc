@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
-#if defined(__SSE2__)
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -73,7 +75,28 @@ inline bool step(char c, unsigned b, unsigned run_len, uint32_t& mask, JsonScanS
 
 }  // namespace
 
-size_t scan_json_value(const char* p, size_t n, JsonScanState& st) {
+namespace {
+
+// Feeds the interesting bytes of one run (bits of `mask`) to the state machine. Returns the
+// index one past the byte that completes the value, or kNotFound.
+inline size_t run_bits(const char* p, size_t i, unsigned run_len, uint32_t mask,
+                       JsonScanState& st) {
+  if (run_len < 32) mask &= (uint32_t{1} << run_len) - 1;
+  if (st.escape) {
+    mask &= ~uint32_t{1};
+    st.escape = false;
+  }
+  while (mask != 0) {
+    const auto b = static_cast<unsigned>(__builtin_ctz(mask));
+    mask &= mask - 1;
+    if (step(p[i + b], b, run_len, mask, st)) return i + b + 1;
+  }
+  return kNotFound;
+}
+
+}  // namespace
+
+size_t scan_json_value_portable(const char* p, size_t n, JsonScanState& st) {
   for (size_t i = 0; i < n; i += 16) {
     const auto run_len = static_cast<unsigned>(std::min<size_t>(16, n - i));
 #if defined(__SSE2__)
@@ -86,7 +109,7 @@ size_t scan_json_value(const char* p, size_t n, JsonScanState& st) {
     m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('}')));
     m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('[')));
     m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(']')));
-    auto mask = static_cast<uint32_t>(_mm_movemask_epi8(m));
+    const auto mask = static_cast<uint32_t>(_mm_movemask_epi8(m));
 #else
     uint32_t mask = 0;
     for (unsigned k = 0; k < run_len; ++k) {
@@ -96,18 +119,43 @@ size_t scan_json_value(const char* p, size_t n, JsonScanState& st) {
       }
     }
 #endif
-    if (run_len < 16) mask &= (uint32_t{1} << run_len) - 1;
-    if (st.escape) {
-      mask &= ~uint32_t{1};
-      st.escape = false;
-    }
-    while (mask != 0) {
-      const auto b = static_cast<unsigned>(__builtin_ctz(mask));
-      mask &= mask - 1;
-      if (step(p[i + b], b, run_len, mask, st)) return i + b + 1;
-    }
+    const size_t r = run_bits(p, i, run_len, mask, st);
+    if (r != kNotFound) return r;
   }
   return kNotFound;
+}
+
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HUOYAN_SCAN_AVX2 1
+// The same with 32-byte runs, chosen at run time on CPUs that have AVX2.
+__attribute__((target("avx2"))) size_t scan_avx2(const char* p, size_t n, JsonScanState& st) {
+  for (size_t i = 0; i < n; i += 32) {
+    const auto run_len = static_cast<unsigned>(std::min<size_t>(32, n - i));
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    __m256i m = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('"'));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('{')));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('}')));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('[')));
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(']')));
+    const auto mask = static_cast<uint32_t>(_mm256_movemask_epi8(m));
+    const size_t r = run_bits(p, i, run_len, mask, st);
+    if (r != kNotFound) return r;
+  }
+  return kNotFound;
+}
+#endif
+
+}  // namespace
+
+size_t scan_json_value(const char* p, size_t n, JsonScanState& st) {
+#if defined(HUOYAN_SCAN_AVX2)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return scan_avx2(p, n, st);
+#endif
+  return scan_json_value_portable(p, n, st);
 }
 
 JsonStream::JsonStream(ByteSource& src, size_t block_bytes, size_t max_value_bytes)

@@ -34,8 +34,10 @@ struct JsonScanState {
 // Scans [p, p + n) from `st`; returns the index one past the byte that completes the value
 // (the closing quote or bracket that brings the depth back to 0), or SIZE_MAX when the value
 // continues past n (`st` then describes the state after byte n - 1). The value must start with
-// '{', '[' or '"' at the first call. Requires 16 readable bytes past p + n (padding).
+// '{', '[' or '"' at the first call. Requires 32 readable bytes past p + n (padding).
 size_t scan_json_value(const char* p, size_t n, JsonScanState& st);
+// The same without the AVX2 path that scan_json_value() picks on CPUs that have it (tests).
+size_t scan_json_value_portable(const char* p, size_t n, JsonScanState& st);
 
 class JsonStream {
  public:

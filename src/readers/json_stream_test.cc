@@ -34,12 +34,14 @@ size_t reference_end(const std::string& s) {
 }
 
 // Feeds `s` to the scanner in pieces of `piece` bytes (padding after every piece).
-size_t scan_in_pieces(const std::string& s, size_t piece, int* max_depth = nullptr) {
+size_t scan_in_pieces(const std::string& s, size_t piece, int* max_depth = nullptr,
+                      bool portable = false) {
   JsonScanState st;
   for (size_t at = 0; at < s.size(); at += piece) {
     const size_t n = std::min(piece, s.size() - at);
-    std::string chunk = s.substr(at, n) + std::string(16, '"');  // hostile padding
-    const size_t r = scan_json_value(chunk.data(), n, st);
+    std::string chunk = s.substr(at, n) + std::string(32, '"');  // hostile padding
+    const size_t r = portable ? scan_json_value_portable(chunk.data(), n, st)
+                              : scan_json_value(chunk.data(), n, st);
     if (r != SIZE_MAX) {
       if (max_depth) *max_depth = st.max_depth;
       return at + r;
@@ -81,11 +83,12 @@ TEST(JsonScan, MatchesAByteLoopOnRandomInput) {
   const char alphabet[] = "{}[]\"\\ax,:";
   for (int round = 0; round < 3000; ++round) {
     std::string s = rng() % 2 ? "{" : "\"";
-    const size_t len = rng() % 80;
+    const size_t len = rng() % 150;
     for (size_t i = 0; i < len; ++i) s += alphabet[rng() % (sizeof(alphabet) - 1)];
     const size_t expected = reference_end(s);
-    for (size_t piece : {size_t{1}, size_t{5}, size_t{16}, size_t{17}, s.size()}) {
+    for (size_t piece : {size_t{1}, size_t{5}, size_t{16}, size_t{17}, size_t{33}, s.size()}) {
       ASSERT_EQ(scan_in_pieces(s, piece), expected) << s << " piece " << piece;
+      ASSERT_EQ(scan_in_pieces(s, piece, nullptr, true), expected) << s << " piece " << piece;
     }
   }
 }
