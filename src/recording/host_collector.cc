@@ -338,17 +338,24 @@ void HostCollector::run() {
     wake_cv_.wait_for(lock, options_.drain_interval, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    if (!paused_.load(std::memory_order_relaxed)) {
+    {
       std::lock_guard<std::mutex> drain(drain_mu_);
-      drain_all_locked();
-      if (use_tsc_ && std::chrono::steady_clock::now() >= next_tick_update_) {
-        ticks_.update();
-        if (clocks_ != nullptr) clocks_->set_ticks("tsc", ticks_);
-        next_tick_update_ = std::chrono::steady_clock::now() + kTickUpdatePeriod;
+      if (!paused_.load(std::memory_order_relaxed)) {
+        drain_all_locked();
+        if (use_tsc_ && std::chrono::steady_clock::now() >= next_tick_update_) {
+          ticks_.update();
+          if (clocks_ != nullptr) clocks_->set_ticks("tsc", ticks_);
+          next_tick_update_ = std::chrono::steady_clock::now() + kTickUpdatePeriod;
+        }
       }
     }
     lock.lock();
   }
+}
+
+void HostCollector::set_paused(bool paused) {
+  paused_.store(paused, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(drain_mu_);  // waits for a pass in progress
 }
 
 void HostCollector::drain_all_locked() {

@@ -57,8 +57,8 @@ class HostCollector : public Collector {
   std::vector<ThreadStats> thread_stats() const;
   size_t buffer_bytes() const;
   // Visible for testing: while paused, the drain thread leaves the buffers alone (flush() still
-  // drains), so a test can fill them.
-  void set_paused(bool paused) { paused_.store(paused, std::memory_order_relaxed); }
+  // drains), so a test can fill them. Returns once no drain pass of the thread is in progress.
+  void set_paused(bool paused);
 
  private:
   struct Source;
