@@ -6,10 +6,13 @@ find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(SQLite3 REQUIRED)
 
-# cpp-httplib and moodycamel::ConcurrentQueue are header-only and ship no CMake config in Debian.
-find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+# Debian builds cpp-httplib as a library (with OpenSSL, zlib and brotli support): its pkg-config
+# flags carry the matching CPPHTTPLIB_*_SUPPORT definitions, which must agree with the library.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CPPHTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 add_library(huoyan_httplib INTERFACE)
-target_include_directories(huoyan_httplib SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
+target_link_libraries(huoyan_httplib INTERFACE PkgConfig::CPPHTTPLIB)
+# moodycamel::ConcurrentQueue is header-only and ships no CMake config in Debian.
 find_path(CONCURRENTQUEUE_INCLUDE_DIR concurrentqueue/concurrentqueue.h REQUIRED)
 
 if(HUOYAN_BUILD_TESTS)

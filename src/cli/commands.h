@@ -26,4 +26,13 @@ struct TopArgs {
 };
 int run_top(const TopArgs& args);
 
+struct ServeArgs {
+  std::vector<std::string> inputs;
+  std::string listen = "127.0.0.1:8080";
+  std::string token;
+  size_t threads = 8;
+  bool open = false;
+};
+int run_serve(const ServeArgs& args);
+
 }  // namespace huoyan::cli

@@ -57,6 +57,16 @@ int main(int argc, char** argv) {
   t->add_option("--mode", top.mode, "With --request-id: shared or apportioned time")
       ->check(CLI::IsMember({"shared", "apportioned"}));
 
+  ServeArgs serve;
+  auto* s = app.add_subcommand("serve", "Serve traces over HTTP: REST API and the web UI");
+  s->add_option("inputs", serve.inputs, "Input traces (all merged into one store)")->required();
+  s->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 = any free port)");
+  s->add_option("--token", serve.token,
+                "Require 'Authorization: Bearer TOKEN' on /api and /metrics (also env HUOYAN_TOKEN)")
+      ->envname("HUOYAN_TOKEN");
+  s->add_option("--threads", serve.threads, "HTTP worker threads")->check(CLI::Range(1, 256));
+  s->add_flag("--open", serve.open, "Open the UI in a browser (xdg-open)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -71,5 +81,6 @@ int main(int argc, char** argv) {
   }
   if (c->parsed()) return run_convert(convert);
   if (t->parsed()) return run_top(top);
+  if (s->parsed()) return run_serve(serve);
   return kExitUsage;
 }
