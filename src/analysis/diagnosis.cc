@@ -1,0 +1,254 @@
+#include "src/analysis/diagnosis.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "src/analysis/diagnosis_context.h"
+#include "src/analysis/diagnosis_util.h"
+
+namespace huoyan {
+
+std::string_view severity_name(Severity s) {
+  switch (s) {
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kCritical:
+      return "critical";
+  }
+  return "info";
+}
+
+bool parse_lang(std::string_view s, Lang* lang) {
+  if (s == "en" || s == "en-US" || s == "en_US") {
+    *lang = Lang::kEn;
+  } else if (s == "zh" || s == "zh-CN" || s == "zh_CN" || s == "cn") {
+    *lang = Lang::kZh;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Evidence Evidence::Int(std::string key, int64_t v) {
+  Evidence e;
+  e.key = std::move(key);
+  e.type = Type::kInt;
+  e.i = v;
+  return e;
+}
+Evidence Evidence::Double(std::string key, double v) {
+  Evidence e;
+  e.key = std::move(key);
+  e.type = Type::kDouble;
+  e.d = v;
+  return e;
+}
+Evidence Evidence::String(std::string key, std::string v) {
+  Evidence e;
+  e.key = std::move(key);
+  e.type = Type::kString;
+  e.s = std::move(v);
+  return e;
+}
+
+const Evidence* Finding::find(std::string_view key) const {
+  for (const auto& e : evidence) {
+    if (e.key == key) return &e;
+  }
+  return nullptr;
+}
+
+const std::vector<DeviceSpec>& builtin_device_specs() {
+  // Public datasheet peaks: memory bandwidth and dense FP16/BF16 tensor throughput. Variants
+  // differ (SXM/PCIe, memory size, bins): name the exact one in the rules file when it matters.
+  static const std::vector<DeviceSpec> specs = {
+      {"Ascend 910B", 1600, 320},  // 910B3-class: HBM2e 64 GB
+      {"Ascend 910", 1200, 256},  {"Ascend 310P", 204.8, 22},
+      {"A100", 2039, 312},                              // SXM4 80 GB
+      {"A100-40GB", 1555, 312},   {"H100", 3350, 989},  // SXM5
+      {"H100-PCIe", 2000, 756},   {"H20", 4000, 148},
+      {"L40S", 864, 362},         {"V100", 900, 125},
+      {"RTX 4090", 1008, 165},    {"CPU", 50, 1},  // generic 2-channel DDR5 desktop/server slice
+  };
+  return specs;
+}
+
+namespace diag {
+
+std::string dur(int64_t ns) {
+  const double v = static_cast<double>(ns);
+  const double a = std::fabs(v);
+  if (a >= 1e9) return fmt::format("{:.3f} s", v / 1e9);
+  if (a >= 1e6) return fmt::format("{:.3f} ms", v / 1e6);
+  if (a >= 1e3) return fmt::format("{:.3f} us", v / 1e3);
+  return fmt::format("{} ns", ns);
+}
+
+std::string pct(double fraction) {
+  const double p = fraction * 100.0;
+  if (std::fabs(p) >= 10 || p == 0) return fmt::format("{:.0f}%", p);
+  return fmt::format("{:.1f}%", p);
+}
+
+std::string num(double v) {
+  const double a = std::fabs(v);
+  if (a >= 100) return fmt::format("{:.0f}", v);
+  if (a >= 10) return fmt::format("{:.1f}", v);
+  if (a >= 1 || a == 0) return fmt::format("{:.2f}", v);
+  return fmt::format("{:.3g}", v);
+}
+
+Finding make_finding(std::string id, std::string subject, Severity severity) {
+  Finding f;
+  f.id = std::move(id);
+  f.subject = std::move(subject);
+  f.severity = severity;
+  return f;
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+const DeviceSpec* find_spec(const DiagnosisConfig& cfg, std::string_view name) {
+  const std::string n = lower(name);
+  if (n.empty()) return nullptr;
+  for (const auto& s : cfg.devices) {
+    if (lower(s.name) == n) return &s;
+  }
+  // A metadata model like "Ascend910B3" or "NVIDIA A100-SXM4-80GB": the longest table name
+  // contained in it, ignoring spaces.
+  auto squash = [](std::string s) {
+    s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+    return s;
+  };
+  const std::string sn = squash(n);
+  const DeviceSpec* best = nullptr;
+  for (const auto& s : cfg.devices) {
+    const std::string t = squash(lower(s.name));
+    if (!t.empty() && sn.find(t) != std::string::npos &&
+        (best == nullptr || t.size() > squash(lower(best->name)).size())) {
+      best = &s;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+const DeviceSpec* device_spec(const DiagnosisContext& ctx, const DiagnosisConfig& cfg,
+                              DeviceType type, std::string* basis) {
+  if (const DeviceSpec* s = find_spec(cfg, cfg.device)) {
+    *basis = "configured";
+    return s;
+  }
+  if (const DeviceSpec* s = find_spec(cfg, ctx.device_model)) {
+    *basis = "metadata";
+    return s;
+  }
+  std::string_view fallback;
+  switch (type) {
+    case DeviceType::kNpu:
+      fallback = "Ascend 910B";
+      break;
+    case DeviceType::kGpu:
+      fallback = "A100";
+      break;
+    case DeviceType::kCpu:
+      fallback = "CPU";
+      break;
+    default:
+      return nullptr;
+  }
+  *basis = fmt::format("default for {}", device_type_name(type));
+  return find_spec(cfg, fallback);
+}
+
+double quant_overhead(const DiagnosisConfig& cfg, int64_t group_size) {
+  if (group_size <= 0 || cfg.weight_bits <= 0) return 0;
+  return cfg.quant_param_bytes / (static_cast<double>(group_size) * cfg.weight_bits / 8.0);
+}
+
+}  // namespace diag
+
+const std::vector<Rule>& diagnosis_rules() {
+  static const std::vector<Rule> rules = {
+      {"dominant-kernel", &rule_dominant_kernel},
+      {"quant-group-size", &rule_quant_group_size},
+      {"memory-bound", &rule_memory_bound},
+      {"small-kv-blocks", &rule_small_kv_blocks},
+      {"host-bound", &rule_host_bound},
+      {"launch-bound", &rule_launch_bound},
+      {"long-tail", &rule_long_tail},
+      {"device-imbalance", &rule_device_imbalance},
+      {"stragglers", &rule_stragglers},
+  };
+  return rules;
+}
+
+void rank_findings(std::vector<Finding>* findings) {
+  std::stable_sort(findings->begin(), findings->end(), [](const Finding& a, const Finding& b) {
+    if (a.saved_ns != b.saved_ns) return a.saved_ns > b.saved_ns;
+    if (a.severity != b.severity) return a.severity > b.severity;
+    if (a.id != b.id) return a.id < b.id;
+    return a.subject < b.subject;
+  });
+}
+
+std::vector<Finding> diagnose(const DiagnosisContext& ctx, const DiagnosisConfig& config) {
+  std::vector<Finding> out;
+  for (const Rule& r : diagnosis_rules()) {
+    for (Finding& f : r.fn(ctx, config)) out.push_back(std::move(f));
+  }
+  rank_findings(&out);
+  return out;
+}
+
+std::vector<Finding> diagnose(const TraceStore& store, const Snapshot& snapshot,
+                              const DiagnosisConfig& config) {
+  ContextOptions options;
+  options.launch_short_ns = config.launch_short_ns;
+  options.launch_gap_max_ns = config.launch_gap_max_ns;
+  options.select_batch = config.select_batch;
+  options.prepare_inputs = config.prepare_inputs;
+  options.queue_wait = config.queue_wait;
+  return diagnose(build_diagnosis_context(store, snapshot, options), config);
+}
+
+std::vector<Finding> merge_run_findings(const std::vector<std::vector<Finding>>& per_run) {
+  if (per_run.size() == 1) return per_run[0];
+  std::map<std::pair<std::string, std::string>, std::pair<Finding, int64_t>> merged;
+  for (const auto& run : per_run) {
+    for (const Finding& f : run) {
+      auto key = std::make_pair(f.id, f.subject);
+      auto it = merged.find(key);
+      if (it == merged.end()) {
+        merged.emplace(key, std::make_pair(f, 1));
+      } else {
+        ++it->second.second;
+        if (f.saved_ns > it->second.first.saved_ns) it->second.first = f;
+      }
+    }
+  }
+  std::vector<Finding> out;
+  for (auto& [key, v] : merged) {
+    Finding f = std::move(v.first);
+    f.evidence.push_back(Evidence::Int("runs_affected", v.second));
+    f.evidence.push_back(Evidence::Int("runs", static_cast<int64_t>(per_run.size())));
+    out.push_back(std::move(f));
+  }
+  rank_findings(&out);
+  return out;
+}
+
+}  // namespace huoyan

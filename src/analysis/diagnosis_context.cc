@@ -1,0 +1,357 @@
+#include "src/analysis/diagnosis_context.h"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+#include "src/analysis/kernel_stats.h"
+
+namespace huoyan {
+namespace {
+
+constexpr StringId kAbsent = std::numeric_limits<StringId>::max();
+
+StringId find_id(const StringTable& strings, std::string_view s) {
+  StringId id = 0;
+  return strings.find(s, &id) ? id : kAbsent;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool contains_any(std::string_view haystack, std::initializer_list<std::string_view> needles) {
+  for (std::string_view n : needles) {
+    if (haystack.find(n) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+struct Interval {
+  int64_t ts;
+  int64_t end;
+  bool collective;
+};
+
+// Total length of the union of intervals (sorted in place by start).
+int64_t union_length(std::vector<Interval>* v, bool skip_collective) {
+  std::sort(v->begin(), v->end(), [](const Interval& a, const Interval& b) { return a.ts < b.ts; });
+  int64_t total = 0;
+  int64_t cur_start = 0;
+  int64_t cur_end = std::numeric_limits<int64_t>::min();
+  for (const Interval& iv : *v) {
+    if (skip_collective && iv.collective) continue;
+    if (iv.ts > cur_end) {
+      if (cur_end > cur_start) total += cur_end - cur_start;
+      cur_start = iv.ts;
+      cur_end = iv.end;
+    } else {
+      cur_end = std::max(cur_end, iv.end);
+    }
+  }
+  if (cur_end > cur_start) total += cur_end - cur_start;
+  return total;
+}
+
+int64_t median_of(std::vector<int64_t>* v) {
+  if (v->empty()) return 0;
+  auto mid = v->begin() + static_cast<std::ptrdiff_t>((v->size() - 1) / 2);
+  std::nth_element(v->begin(), mid, v->end());
+  return *mid;
+}
+
+struct KernelAcc {
+  std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> shapes;
+  KernelFacts facts;
+};
+
+}  // namespace
+
+int64_t KernelFacts::p50() const { return percentile_sorted(sorted_ns, 50); }
+int64_t KernelFacts::p99() const { return percentile_sorted(sorted_ns, 99); }
+
+const KernelFacts* DiagnosisContext::kernel(std::string_view name) const {
+  for (const auto& k : kernels) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+bool is_collective_kernel(std::string_view name) {
+  const std::string n = lower(name);
+  return contains_any(n, {"allreduce", "all_reduce", "allgather", "all_gather", "reducescatter",
+                          "reduce_scatter", "alltoall", "all_to_all", "broadcast", "hccl", "nccl"});
+}
+
+DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot& snapshot,
+                                         const ContextOptions& options) {
+  DiagnosisContext ctx;
+  const StringTable& strings = snapshot.strings();
+  const StringId k_bytes = find_id(strings, "bytes");
+  const StringId k_flops = find_id(strings, "flops");
+  const StringId k_group = find_id(strings, "group_size");
+  const StringId k_block = find_id(strings, "block_size");
+  const StringId k_tokens = find_id(strings, "tokens");
+  const StringId k_batch = find_id(strings, "batch");
+  const StringId k_lock = find_id(strings, "lock_wait_ns");
+  const StringId n_select = find_id(strings, options.select_batch);
+  const StringId n_prepare = find_id(strings, options.prepare_inputs);
+  const StringId n_queue = find_id(strings, options.queue_wait);
+
+  std::unordered_map<StringId, KernelAcc> kernels;
+  std::unordered_map<StringId, bool> lock_like;  // host span name → looks like a lock wait
+  std::vector<int32_t> device_of_process(snapshot.processes().size(), -1);
+  std::vector<std::vector<Interval>> by_track(snapshot.tracks().size());
+  std::map<uint64_t, StepFacts> steps;
+  store.for_each_step([&](const Step& s) {
+    StepFacts& f = steps[s.id];
+    f.id = s.id;
+    f.start = s.start;
+    f.end = s.end;
+    f.tokens = s.total_tokens();
+    f.members = static_cast<uint32_t>(s.members.size());
+  });
+  // Step extents seen on events, for steps whose record lacks times.
+  std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> step_extent;
+  __extension__ __int128 device_total = 0;
+
+  snapshot.for_each([&](const EventView& ev) {
+    const Event& e = *ev;
+    if (!has_duration(e.kind)) return;
+    if (e.step != 0) {
+      auto [it, inserted] = step_extent.try_emplace(e.step, e.ts, e.end());
+      if (!inserted) {
+        it->second.first = std::min(it->second.first, e.ts);
+        it->second.second = std::max(it->second.second, e.end());
+      }
+    }
+    if (!snapshot.is_device_event(e)) {
+      // Host span: scheduling phases and lock waits.
+      int64_t lock_ns = 0;
+      auto [lk, fresh] = lock_like.try_emplace(e.name, false);
+      if (fresh) {
+        const std::string n = lower(snapshot.str(e.name));
+        lk->second = contains_any(n, {"lock", "mutex", "contention"});
+      }
+      if (lk->second) lock_ns += e.dur;
+      if (k_lock != kAbsent) {
+        for (const StoredArg& a : ev.args()) {
+          if (a.key == k_lock) lock_ns += static_cast<int64_t>(a.value().as_double());
+        }
+      }
+      if (e.name == n_queue && e.step == 0) {
+        ctx.request_queue_wait_ns += e.dur;
+        ++ctx.request_queue_waits;
+      }
+      if (e.name == n_select) ctx.select_batch_sorted_ns.push_back(e.dur);
+      if (e.step != 0) {
+        StepFacts& f = steps[e.step];
+        f.id = e.step;
+        if (e.name == n_select) f.select_batch_ns += e.dur;
+        if (e.name == n_prepare) f.prepare_inputs_ns += e.dur;
+        if (e.name == n_queue) f.queue_wait_ns += e.dur;
+        f.lock_wait_ns += lock_ns;
+      } else if (lock_ns > 0 && !steps.empty()) {
+        // A lock wait outside any step still delays the loop: count it on the latest step.
+        steps.rbegin()->second.lock_wait_ns += lock_ns;
+      }
+      return;
+    }
+    // Device event.
+    device_total += e.dur;
+    const uint32_t proc = snapshot.track(e.track).process;
+    if (device_of_process[proc] < 0) {
+      device_of_process[proc] = static_cast<int32_t>(ctx.devices.size());
+      DeviceFacts d;
+      d.label = snapshot.device_label(e.track);
+      d.type = snapshot.process_of(e.track).device_type;
+      d.first_ts = e.ts;
+      d.last_end = e.end();
+      ctx.devices.push_back(std::move(d));
+    }
+    const int32_t dev = device_of_process[proc];
+    DeviceFacts& df = ctx.devices[static_cast<size_t>(dev)];
+    ++df.kernels;
+    df.first_ts = std::min(df.first_ts, e.ts);
+    df.last_end = std::max(df.last_end, e.end());
+
+    auto [it, inserted] = kernels.try_emplace(e.name);
+    KernelAcc& acc = it->second;
+    if (inserted) {
+      acc.facts.name = std::string(snapshot.str(e.name));
+      acc.facts.device_type = df.type;
+      acc.facts.device = dev;
+      acc.facts.collective = is_collective_kernel(acc.facts.name);
+    }
+    KernelFacts& kf = acc.facts;
+    int64_t tokens = -1;
+    int64_t batch = -1;
+    for (const StoredArg& a : ev.args()) {
+      if (a.key == kAbsent) continue;
+      const ArgValue v = a.value();
+      if (!v.is_number()) continue;
+      const double x = v.as_double();
+      if (a.key == k_bytes) {
+        kf.bytes += x;
+        kf.bytes_ns += e.dur;
+      } else if (a.key == k_flops) {
+        kf.flops += x;
+        kf.flops_ns += e.dur;
+      } else if (a.key == k_group) {
+        const auto g = static_cast<int64_t>(x);
+        if (g > 0 && (kf.group_size == 0 || g < kf.group_size)) kf.group_size = g;
+      } else if (a.key == k_block) {
+        const auto b = static_cast<int64_t>(x);
+        if (b > 0 && (kf.block_size == 0 || b < kf.block_size)) kf.block_size = b;
+      } else if (a.key == k_tokens) {
+        tokens = static_cast<int64_t>(x);
+      } else if (a.key == k_batch) {
+        batch = static_cast<int64_t>(x);
+      }
+    }
+    acc.shapes[{tokens, batch}].push_back(e.dur);
+    by_track[e.track].push_back({e.ts, e.end(), kf.collective});
+    if (e.step != 0) {
+      StepFacts& f = steps[e.step];
+      f.id = e.step;
+      if (!kf.collective) {
+        if (f.device_compute_ns.size() <= static_cast<size_t>(dev)) {
+          f.device_compute_ns.resize(static_cast<size_t>(dev) + 1, 0);
+        }
+        f.device_compute_ns[static_cast<size_t>(dev)] += e.dur;
+      }
+    }
+  });
+
+  ctx.device_total_ns = static_cast<int64_t>(device_total);
+  const double total = static_cast<double>(device_total);
+
+  // Kernels: sorted durations overall and per shape.
+  std::vector<int64_t> all_ns;
+  for (auto& [name, acc] : kernels) {
+    KernelFacts& kf = acc.facts;
+    for (auto& [key, values] : acc.shapes) {
+      std::sort(values.begin(), values.end());
+      kf.sorted_ns.insert(kf.sorted_ns.end(), values.begin(), values.end());
+      KernelFacts::Shape shape;
+      shape.tokens = key.first;
+      shape.batch = key.second;
+      shape.sorted_ns = std::move(values);
+      kf.shapes.push_back(std::move(shape));
+    }
+    std::sort(kf.sorted_ns.begin(), kf.sorted_ns.end());
+    std::stable_sort(kf.shapes.begin(), kf.shapes.end(), [](const auto& a, const auto& b) {
+      return a.sorted_ns.size() > b.sorted_ns.size();
+    });
+    kf.count = kf.sorted_ns.size();
+    __extension__ __int128 t = 0;
+    for (int64_t v : kf.sorted_ns) t += v;
+    kf.total_ns = static_cast<int64_t>(t);
+    kf.share = total > 0 ? static_cast<double>(t) / total : 0;
+    all_ns.insert(all_ns.end(), kf.sorted_ns.begin(), kf.sorted_ns.end());
+    ctx.kernels.push_back(std::move(kf));
+  }
+  std::sort(ctx.kernels.begin(), ctx.kernels.end(), [](const KernelFacts& a, const KernelFacts& b) {
+    return a.total_ns != b.total_ns ? a.total_ns > b.total_ns : a.name < b.name;
+  });
+
+  // Launch facts: short kernels and the gaps that follow them on their stream.
+  LaunchFacts& lf = ctx.launch;
+  lf.kernels = all_ns.size();
+  for (int64_t v : all_ns) {
+    if (v < options.launch_short_ns) {
+      ++lf.short_kernels;
+      lf.short_ns += v;
+    }
+  }
+  lf.median_ns = median_of(&all_ns);
+  all_ns = {};
+  std::vector<int64_t> gaps;
+  std::vector<std::vector<Interval>> by_device(ctx.devices.size());
+  for (TrackId t = 0; t < by_track.size(); ++t) {
+    auto& v = by_track[t];
+    if (v.empty()) continue;
+    std::sort(v.begin(), v.end(), [](const Interval& a, const Interval& b) { return a.ts < b.ts; });
+    for (size_t i = 1; i < v.size(); ++i) {
+      const int64_t gap = v[i].ts - v[i - 1].end;
+      if (gap <= 0) continue;
+      gaps.push_back(gap);
+      if (v[i - 1].end - v[i - 1].ts < options.launch_short_ns &&
+          gap <= options.launch_gap_max_ns) {
+        lf.small_gaps_ns += gap;
+        ++lf.small_gaps;
+      }
+    }
+    const int32_t dev = device_of_process[snapshot.track(t).process];
+    auto& dst = by_device[static_cast<size_t>(dev)];
+    dst.insert(dst.end(), v.begin(), v.end());
+    v = {};
+  }
+  lf.median_gap_ns = median_of(&gaps);
+  for (size_t d = 0; d < by_device.size(); ++d) {
+    ctx.devices[d].busy_ns = union_length(&by_device[d], false);
+    ctx.devices[d].compute_busy_ns = union_length(&by_device[d], true);
+    by_device[d] = {};
+  }
+  // Devices by label; kernels and steps refer to them by index, so remap those too.
+  std::vector<size_t> order(ctx.devices.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return ctx.devices[a].label < ctx.devices[b].label; });
+  std::vector<int32_t> new_index(order.size());
+  std::vector<DeviceFacts> sorted_devices;
+  for (size_t i = 0; i < order.size(); ++i) {
+    new_index[order[i]] = static_cast<int32_t>(i);
+    sorted_devices.push_back(std::move(ctx.devices[order[i]]));
+  }
+  ctx.devices = std::move(sorted_devices);
+  for (auto& k : ctx.kernels) {
+    if (k.device >= 0) k.device = new_index[static_cast<size_t>(k.device)];
+  }
+
+  // Steps: fill missing times from their events; the serving window spans them.
+  int64_t wstart = std::numeric_limits<int64_t>::max();
+  int64_t wend = std::numeric_limits<int64_t>::min();
+  for (auto& [id, f] : steps) {
+    if (f.start == kNoTime || f.end == kNoTime) {
+      auto it = step_extent.find(id);
+      if (it != step_extent.end()) {
+        if (f.start == kNoTime) f.start = it->second.first;
+        if (f.end == kNoTime) f.end = it->second.second;
+      }
+    }
+    std::vector<int64_t> compute(ctx.devices.size(), 0);
+    for (size_t d = 0; d < f.device_compute_ns.size(); ++d) {
+      compute[static_cast<size_t>(new_index[d])] = f.device_compute_ns[d];
+    }
+    f.device_compute_ns = std::move(compute);
+    if (f.start != kNoTime && f.end != kNoTime && f.end >= f.start) {
+      wstart = std::min(wstart, f.start);
+      wend = std::max(wend, f.end);
+    }
+    ctx.steps.push_back(std::move(f));
+  }
+  if (wstart > wend) {
+    for (const auto& d : ctx.devices) {
+      wstart = std::min(wstart, d.first_ts);
+      wend = std::max(wend, d.last_end);
+    }
+  }
+  if (wstart <= wend) {
+    ctx.window_start = wstart;
+    ctx.window_end = wend;
+  }
+  std::sort(ctx.select_batch_sorted_ns.begin(), ctx.select_batch_sorted_ns.end());
+
+  for (const auto& [k, v] : store.metadata()) {
+    const std::string key = lower(k);
+    if (key == "device" || key == "device_name" || key == "device_model") ctx.device_model = v;
+  }
+  return ctx;
+}
+
+}  // namespace huoyan

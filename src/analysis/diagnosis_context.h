@@ -1,0 +1,115 @@
+// The facts diagnosis rules read, extracted from a store and a snapshot in one pass over the
+// events (plus sorting). Plain data: tests build contexts from small synthetic stores, and the
+// rules never look at events themselves.
+//
+// Conventions: times are ns; "device time" follows Snapshot::is_device_event (the `top` table's
+// definition); per-kernel facts are grouped by kernel name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/core/trace_store.h"
+
+namespace huoyan {
+
+struct KernelFacts {
+  std::string name;
+  uint64_t count = 0;
+  int64_t total_ns = 0;
+  double share = 0;                // of all device time
+  std::vector<int64_t> sorted_ns;  // instance durations, ascending
+  // Instance durations grouped by shape (the `tokens` and `batch` args, when present): the
+  // long-tail rule compares instances of one shape only, so a prefill is not a "tail" of decode.
+  struct Shape {
+    int64_t tokens = -1;  // -1 = arg absent
+    int64_t batch = -1;
+    std::vector<int64_t> sorted_ns;
+  };
+  std::vector<Shape> shapes;  // largest first
+  // Work args, summed over the instances that carry them, with those instances' duration.
+  double bytes = 0;
+  int64_t bytes_ns = 0;
+  double flops = 0;
+  int64_t flops_ns = 0;
+  int64_t group_size = 0;                      // smallest `group_size` arg seen (0 = none)
+  int64_t block_size = 0;                      // smallest `block_size` arg seen (0 = none)
+  DeviceType device_type = DeviceType::kNone;  // of the first instance's device
+  int32_t device = -1;                         // index into DiagnosisContext::devices
+  bool collective = false;  // AllReduce, AllGather, HCCL/NCCL…: time partly spent waiting
+
+  int64_t p50() const;
+  int64_t p99() const;
+};
+
+struct DeviceFacts {
+  std::string label;  // "NPU 0", "CPU 1"
+  DeviceType type = DeviceType::kNone;
+  uint64_t kernels = 0;
+  int64_t busy_ns = 0;          // union of its device intervals (streams overlap)
+  int64_t compute_busy_ns = 0;  // same without collectives
+  int64_t first_ts = 0;
+  int64_t last_end = 0;
+};
+
+struct StepFacts {
+  uint64_t id = 0;
+  int64_t start = kNoTime;  // from the step record, else the span of its events
+  int64_t end = kNoTime;
+  uint64_t tokens = 0;
+  uint32_t members = 0;
+  int64_t select_batch_ns = 0;
+  int64_t prepare_inputs_ns = 0;
+  int64_t queue_wait_ns = 0;               // queue_wait spans that carry this step id
+  int64_t lock_wait_ns = 0;                // spans named like a lock, or `lock_wait_ns` args
+  std::vector<int64_t> device_compute_ns;  // per device index: non-collective kernel time
+  int64_t wall() const { return start != kNoTime && end != kNoTime ? end - start : 0; }
+};
+
+struct LaunchFacts {
+  uint64_t kernels = 0;        // device events considered (kernels and copies)
+  uint64_t short_kernels = 0;  // shorter than the launch threshold
+  int64_t short_ns = 0;
+  int64_t median_ns = 0;      // of all device events
+  int64_t median_gap_ns = 0;  // between consecutive events of a stream (gaps > 0 only)
+  int64_t small_gaps_ns = 0;  // gaps up to the launch gap limit, after a short kernel
+  uint64_t small_gaps = 0;
+};
+
+class DiagnosisContext {
+ public:
+  int64_t device_total_ns = 0;
+  std::vector<KernelFacts> kernels;  // total descending, then name
+  std::vector<DeviceFacts> devices;  // by label
+  std::vector<StepFacts> steps;      // by id
+  LaunchFacts launch;
+  // Serving window: first step start to last step end, else first to last device event.
+  int64_t window_start = 0;
+  int64_t window_end = 0;
+  std::vector<int64_t> select_batch_sorted_ns;  // every select_batch span, ascending
+  int64_t request_queue_wait_ns = 0;            // queue_wait spans owned by requests without a step
+  uint64_t request_queue_waits = 0;
+  std::string device_model;  // from trace metadata ("device", "device_name"), "" if none
+
+  const KernelFacts* kernel(std::string_view name) const;
+};
+
+// The launch threshold is a fact-extraction parameter (which kernels count as short and which
+// gaps as launch gaps), so it is passed here rather than read by the rule.
+struct ContextOptions {
+  int64_t launch_short_ns = 5000;
+  int64_t launch_gap_max_ns = 100000;
+  std::string select_batch = "select_batch";
+  std::string prepare_inputs = "prepare_inputs";
+  std::string queue_wait = "queue_wait";
+};
+
+DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot& snapshot,
+                                         const ContextOptions& options = {});
+
+// True for collective-communication kernel names (allreduce, all_gather, reduce_scatter,
+// broadcast, hccl*, nccl*, any case).
+bool is_collective_kernel(std::string_view name);
+
+}  // namespace huoyan

@@ -1,0 +1,62 @@
+#include "src/analysis/diagnosis_json.h"
+
+#include "src/writers/json_out.h"
+
+namespace huoyan {
+
+void write_finding_json(const Finding& f, Lang lang, BufferedOut& out) {
+  out.put("{\"id\":");
+  json_string(out, f.id);
+  out.put(",\"subject\":");
+  json_string(out, f.subject);
+  out.put(",\"severity\":");
+  json_string(out, severity_name(f.severity));
+  out.put(",\"title\":");
+  json_string(out, f.title.in(lang));
+  out.put(",\"evidence\":{");
+  for (size_t i = 0; i < f.evidence.size(); ++i) {
+    const Evidence& e = f.evidence[i];
+    if (i > 0) out.put(',');
+    json_string(out, e.key);
+    out.put(':');
+    switch (e.type) {
+      case Evidence::Type::kInt:
+        json_int(out, e.i);
+        break;
+      case Evidence::Type::kDouble:
+        json_double(out, e.d);
+        break;
+      case Evidence::Type::kString:
+        json_string(out, e.s);
+        break;
+    }
+  }
+  out.put("},\"cause\":");
+  json_string(out, f.cause.in(lang));
+  out.put(",\"suggestion\":");
+  json_string(out, f.suggestion.in(lang));
+  out.put(",\"saved_ns\":");
+  json_int(out, f.saved_ns);
+  out.put(",\"view\":{\"tab\":");
+  json_string(out, f.view.tab);
+  out.put(",\"search\":");
+  json_string(out, f.view.search);
+  out.put(",\"request_id\":");
+  if (f.view.request_id) {
+    json_string(out, *f.view.request_id);
+  } else {
+    out.put("null");
+  }
+  out.put("}}");
+}
+
+void write_findings_json(const std::vector<Finding>& findings, Lang lang, BufferedOut& out) {
+  out.put('[');
+  for (size_t i = 0; i < findings.size(); ++i) {
+    if (i > 0) out.put(',');
+    write_finding_json(findings[i], lang, out);
+  }
+  out.put(']');
+}
+
+}  // namespace huoyan

@@ -1,0 +1,336 @@
+// Whole-run diagnosis rules: host-bound serving loop, launch-bound execution, device imbalance
+// and stragglers. Pure functions of the context (see diagnosis.h).
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "src/analysis/diagnosis.h"
+#include "src/analysis/diagnosis_context.h"
+#include "src/analysis/diagnosis_util.h"
+#include "src/analysis/kernel_stats.h"
+
+namespace huoyan {
+namespace {
+
+using diag::dur;
+using diag::num;
+using diag::pct;
+
+// Mean over devices of the time no kernel of that device ran within the serving window.
+int64_t mean_device_idle(const DiagnosisContext& ctx) {
+  const int64_t window = ctx.window_end - ctx.window_start;
+  if (window <= 0 || ctx.devices.empty()) return 0;
+  __extension__ __int128 idle = 0;
+  for (const auto& d : ctx.devices)
+    idle += std::max<int64_t>(0, window - std::min(window, d.busy_ns));
+  return static_cast<int64_t>(idle / static_cast<int64_t>(ctx.devices.size()));
+}
+
+}  // namespace
+
+std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg) {
+  int64_t wall = 0;
+  int64_t select = 0;
+  int64_t prepare = 0;
+  int64_t queue = 0;
+  int64_t lock = 0;
+  uint64_t steps = 0;
+  for (const StepFacts& s : ctx.steps) {
+    if (s.wall() <= 0) continue;
+    ++steps;
+    wall += s.wall();
+    select += s.select_batch_ns;
+    prepare += s.prepare_inputs_ns;
+    queue += s.queue_wait_ns;
+    lock += s.lock_wait_ns;
+  }
+  if (steps == 0 || wall <= 0) return {};
+  const int64_t host = select + prepare + queue;
+  const double w = static_cast<double>(wall);
+  const double host_share = static_cast<double>(host) / w;
+  const double lock_share = static_cast<double>(lock) / w;
+  const int64_t window = ctx.window_end - ctx.window_start;
+  const int64_t idle = mean_device_idle(ctx);
+  const double idle_share =
+      window > 0 ? static_cast<double>(idle) / static_cast<double>(window) : 0;
+  const bool host_heavy = host_share >= cfg.host_share;
+  const bool idle_explained = idle_share >= cfg.idle_share && host * 2 >= idle && host > 0;
+  if (!host_heavy && !idle_explained) return {};
+
+  Finding f = diag::make_finding(
+      "host-bound", "",
+      host_share >= 2 * cfg.host_share ? Severity::kCritical : Severity::kWarning);
+  // Overlapping scheduling with execution can hide host time only where the device idles.
+  f.saved_ns = idle > 0 ? std::min(host, idle) : host;
+  f.view.tab = "timeline";
+  f.view.search = cfg.select_batch;
+  f.evidence.push_back(Evidence::Int("steps", static_cast<int64_t>(steps)));
+  f.evidence.push_back(Evidence::Int("step_time_ns", wall));
+  f.evidence.push_back(Evidence::Double("host_share", host_share));
+  f.evidence.push_back(Evidence::Double("select_batch_share", static_cast<double>(select) / w));
+  f.evidence.push_back(Evidence::Double("prepare_inputs_share", static_cast<double>(prepare) / w));
+  f.evidence.push_back(Evidence::Double("queue_wait_share", static_cast<double>(queue) / w));
+  f.evidence.push_back(Evidence::Int("mean_select_batch_ns", select / static_cast<int64_t>(steps)));
+  f.evidence.push_back(Evidence::Double("device_idle_share", idle_share));
+  f.evidence.push_back(Evidence::Double("lock_wait_share", lock_share));
+  if (ctx.request_queue_waits > 0) {
+    f.evidence.push_back(
+        Evidence::Int("mean_request_queue_wait_ns",
+                      ctx.request_queue_wait_ns / static_cast<int64_t>(ctx.request_queue_waits)));
+  }
+  double select_tail = 0;
+  if (ctx.select_batch_sorted_ns.size() >= 10) {
+    const int64_t p50 = percentile_sorted(ctx.select_batch_sorted_ns, 50);
+    const int64_t p99 = percentile_sorted(ctx.select_batch_sorted_ns, 99);
+    if (p50 > 0) select_tail = static_cast<double>(p99) / static_cast<double>(p50);
+    f.evidence.push_back(Evidence::Double("select_batch_p99_over_p50", select_tail));
+  }
+  const bool lock_evidence = lock_share >= cfg.lock_share;
+  const bool erratic = select_tail >= cfg.tail_ratio;
+
+  std::string parts_en;
+  std::string parts_zh;
+  auto part = [&](const std::string& name, int64_t ns) {
+    if (ns <= 0) return;
+    const std::string p = pct(static_cast<double>(ns) / w);
+    parts_en += fmt::format("{}{} {}", parts_en.empty() ? "" : ", ", name, p);
+    parts_zh += fmt::format("{}{} {}", parts_zh.empty() ? "" : ",", name, p);
+  };
+  part(cfg.select_batch, select);
+  part(cfg.prepare_inputs, prepare);
+  part(cfg.queue_wait, queue);
+  f.title.en = fmt::format("Scheduling takes {} of each step ({})", pct(host_share), parts_en);
+  f.title.zh = fmt::format("调度占每个 step 的 {}({})", pct(host_share), parts_zh);
+
+  f.cause.en = fmt::format(
+      "The device waits while the host picks the next batch and prepares its inputs: it is "
+      "idle {} of the serving window.",
+      pct(idle_share));
+  f.cause.zh = fmt::format("主机挑选下一个批次、准备输入时设备只能等待:设备在服务期间空闲 {}。",
+                           pct(idle_share));
+  if (lock_evidence) {
+    f.cause.en += fmt::format(
+        " Lock waits take {} of step time: the scheduler contends with request threads for the "
+        "queue lock.",
+        pct(lock_share));
+    f.cause.zh +=
+        fmt::format("锁等待占 step 时间的 {}:调度线程与请求线程争抢队列锁。", pct(lock_share));
+  } else if (erratic) {
+    f.cause.en += fmt::format(
+        " {} is erratic (p99 is {}x p50), the signature of contention on the request queue "
+        "lock.",
+        cfg.select_batch, num(select_tail));
+    f.cause.zh += fmt::format("{} 耗时波动大(p99 是 p50 的 {} 倍),这是请求队列锁竞争的典型特征。",
+                              cfg.select_batch, num(select_tail));
+  }
+  const std::string queue_en =
+      "replace the locked request queue with a lock-free queue (moodycamel::ConcurrentQueue) so "
+      "arriving requests never block the scheduler";
+  const std::string queue_zh =
+      "将加锁的请求队列换成无锁队列(moodycamel::ConcurrentQueue),使新到请求不再阻塞调度线程";
+  const std::string overlap_en =
+      "overlap scheduling with execution: select and prepare step N+1 while step N runs on the "
+      "device (double-buffer the inputs)";
+  const std::string overlap_zh =
+      "让调度与执行重叠:在设备执行第 N 个 step 时挑选并准备第 N+1 个 step(输入双缓冲)";
+  if (lock_evidence || erratic) {
+    f.suggestion.en = fmt::format("First {}; then {}. Expected saving: up to {}.", queue_en,
+                                  overlap_en, dur(f.saved_ns));
+    f.suggestion.zh =
+        fmt::format("首先{};其次{}。预计最多节省 {}。", queue_zh, overlap_zh, dur(f.saved_ns));
+  } else {
+    f.suggestion.en =
+        fmt::format("First {}; if the request queue is locked, also {}. Expected saving: up to {}.",
+                    overlap_en, queue_en, dur(f.saved_ns));
+    f.suggestion.zh = fmt::format("首先{};如果请求队列是加锁的,再{}。预计最多节省 {}。", overlap_zh,
+                                  queue_zh, dur(f.saved_ns));
+  }
+  return {std::move(f)};
+}
+
+std::vector<Finding> rule_launch_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg) {
+  const LaunchFacts& l = ctx.launch;
+  if (l.kernels < cfg.launch_min_kernels || l.kernels == 0) return {};
+  const double short_fraction =
+      static_cast<double>(l.short_kernels) / static_cast<double>(l.kernels);
+  // Launch-bound: most kernels are short, and the device waits at least as long between them
+  // as they run.
+  if (short_fraction < cfg.launch_short_fraction || l.small_gaps_ns < l.short_ns ||
+      l.small_gaps_ns <= 0) {
+    return {};
+  }
+  Finding f = diag::make_finding("launch-bound", "", Severity::kWarning);
+  f.saved_ns = l.small_gaps_ns;
+  f.view.tab = "timeline";
+  f.evidence.push_back(Evidence::Int("kernels", static_cast<int64_t>(l.kernels)));
+  f.evidence.push_back(Evidence::Int("short_kernels", static_cast<int64_t>(l.short_kernels)));
+  f.evidence.push_back(Evidence::Double("short_fraction", short_fraction));
+  f.evidence.push_back(Evidence::Int("short_threshold_ns", cfg.launch_short_ns));
+  f.evidence.push_back(Evidence::Int("median_kernel_ns", l.median_ns));
+  f.evidence.push_back(Evidence::Int("median_gap_ns", l.median_gap_ns));
+  f.evidence.push_back(Evidence::Int("short_kernel_ns", l.short_ns));
+  f.evidence.push_back(Evidence::Int("gaps_after_short_ns", l.small_gaps_ns));
+  f.title.en = fmt::format("Launch-bound: {} of {} kernels run shorter than {}",
+                           pct(short_fraction), l.kernels, dur(cfg.launch_short_ns));
+  f.title.zh = fmt::format("受限于内核启动:{} 个内核中 {} 的耗时短于 {}", l.kernels,
+                           pct(short_fraction), dur(cfg.launch_short_ns));
+  f.cause.en = fmt::format(
+      "Short kernels finish before the next one arrives: the device idles {} in gaps after them "
+      "but computes only {} in them (median kernel {}, median gap {}). Launch overhead, not "
+      "compute, sets the pace.",
+      dur(l.small_gaps_ns), dur(l.short_ns), dur(l.median_ns), dur(l.median_gap_ns));
+  f.cause.zh = fmt::format(
+      "短内核在下一个内核到达之前就已结束:设备在它们之后的间隙中空闲 {},而实际计算只有 {}"
+      "(内核中位数 {},间隙中位数 {})。节奏由启动开销而非计算决定。",
+      dur(l.small_gaps_ns), dur(l.short_ns), dur(l.median_ns), dur(l.median_gap_ns));
+  f.suggestion.en = fmt::format(
+      "Launch less: capture the decode step as a graph (CUDA Graphs, torch.compile "
+      "mode=\"reduce-overhead\", Ascend aclgraph/torchair), fuse small element-wise kernels "
+      "(RMSNorm+RoPE, bias+activation), and batch more tokens per kernel. Removing the gaps saves "
+      "up to {}.",
+      dur(l.small_gaps_ns));
+  f.suggestion.zh = fmt::format(
+      "减少启动次数:将 decode step 捕获为图(CUDA Graphs、torch.compile "
+      "mode=\"reduce-overhead\"、昇腾 aclgraph/torchair),融合小的逐元素内核(RMSNorm+RoPE、"
+      "bias+激活),并让每个内核处理更多 token。消除这些间隙最多可节省 {}。",
+      dur(l.small_gaps_ns));
+  return {std::move(f)};
+}
+
+std::vector<Finding> rule_device_imbalance(const DiagnosisContext& ctx,
+                                           const DiagnosisConfig& cfg) {
+  std::vector<const DeviceFacts*> devs;
+  for (const auto& d : ctx.devices) {
+    if (d.compute_busy_ns > 0) devs.push_back(&d);
+  }
+  if (devs.size() < 2) return {};
+  const auto [mn, mx] =
+      std::minmax_element(devs.begin(), devs.end(), [](const DeviceFacts* a, const DeviceFacts* b) {
+        return a->compute_busy_ns < b->compute_busy_ns;
+      });
+  const int64_t max_ns = (*mx)->compute_busy_ns;
+  const int64_t min_ns = (*mn)->compute_busy_ns;
+  const double spread = static_cast<double>(max_ns - min_ns) / static_cast<double>(max_ns);
+  if (spread < cfg.imbalance) return {};
+  __extension__ __int128 sum = 0;
+  int64_t busy = 0;
+  for (const DeviceFacts* d : devs) {
+    sum += d->compute_busy_ns;
+    busy += d->busy_ns;
+  }
+  const int64_t mean = static_cast<int64_t>(sum / static_cast<int64_t>(devs.size()));
+  int64_t collective = 0;
+  for (const DeviceFacts* d : devs) collective += d->busy_ns - d->compute_busy_ns;
+  Finding f =
+      diag::make_finding("device-imbalance", (*mx)->label,
+                         spread >= 2 * cfg.imbalance ? Severity::kCritical : Severity::kWarning);
+  f.saved_ns = max_ns - mean;
+  f.view.tab = "timeline";
+  f.view.search = (*mx)->label;
+  f.evidence.push_back(Evidence::Int("devices", static_cast<int64_t>(devs.size())));
+  f.evidence.push_back(Evidence::String("max_device", (*mx)->label));
+  f.evidence.push_back(Evidence::Int("max_busy_ns", max_ns));
+  f.evidence.push_back(Evidence::String("min_device", (*mn)->label));
+  f.evidence.push_back(Evidence::Int("min_busy_ns", min_ns));
+  f.evidence.push_back(Evidence::Int("mean_busy_ns", mean));
+  f.evidence.push_back(Evidence::Double("spread", spread));
+  f.evidence.push_back(
+      Evidence::Double("collective_share",
+                       busy > 0 ? static_cast<double>(collective) / static_cast<double>(busy) : 0));
+  const double over =
+      static_cast<double>(max_ns) / static_cast<double>(std::max<int64_t>(1, min_ns)) - 1;
+  f.title.en = fmt::format("Devices are unbalanced: {} computes {} longer than {}", (*mx)->label,
+                           pct(over), (*mn)->label);
+  f.title.zh =
+      fmt::format("设备负载不均:{} 的计算时间比 {} 长 {}", (*mx)->label, (*mn)->label, pct(over));
+  f.cause.en = fmt::format(
+      "Compute time (without collectives) ranges from {} on {} to {} on {}. With tensor or "
+      "pipeline parallelism every step waits for the slowest device, so the others idle in "
+      "collectives.",
+      dur(min_ns), (*mn)->label, dur(max_ns), (*mx)->label);
+  f.cause.zh = fmt::format(
+      "不含集合通信的计算时间从 {}({})到 {}({})不等。在张量并行或流水线并行下,每个 step 都要"
+      "等最慢的设备,其他设备只能在集合通信中空等。",
+      dur(min_ns), (*mn)->label, dur(max_ns), (*mx)->label);
+  f.suggestion.en = fmt::format(
+      "Balance the work: split heads, experts or layers evenly, check that {} does not run extra "
+      "work (embedding, sampling, logging), and that all devices are the same model at the same "
+      "clocks. Balancing to the mean saves {} per device.",
+      (*mx)->label, dur(f.saved_ns));
+  f.suggestion.zh = fmt::format(
+      "均衡负载:均匀切分注意力头、专家或层,确认 {} 没有承担额外工作(embedding、采样、日志),"
+      "并确认所有设备型号和频率一致。均衡到平均值可为每个设备节省 {}。",
+      (*mx)->label, dur(f.saved_ns));
+  return {std::move(f)};
+}
+
+std::vector<Finding> rule_stragglers(const DiagnosisContext& ctx, const DiagnosisConfig& cfg) {
+  uint64_t considered = 0;
+  uint64_t straggling = 0;
+  int64_t lag = 0;
+  std::vector<uint64_t> times_last(ctx.devices.size(), 0);
+  for (const StepFacts& s : ctx.steps) {
+    std::vector<std::pair<int64_t, size_t>> busy;
+    for (size_t d = 0; d < s.device_compute_ns.size(); ++d) {
+      if (s.device_compute_ns[d] > 0) busy.emplace_back(s.device_compute_ns[d], d);
+    }
+    if (busy.size() < 2) continue;
+    ++considered;
+    std::sort(busy.begin(), busy.end());
+    const auto [top, who] = busy.back();
+    // Median of the other devices (lower median for an even count).
+    const int64_t others_median = busy[(busy.size() - 2) / 2].first;
+    if (static_cast<double>(top) >= cfg.straggler_ratio * static_cast<double>(others_median)) {
+      ++straggling;
+      lag += top - others_median;
+      ++times_last[who];
+    }
+  }
+  if (considered < cfg.straggler_min_steps || straggling == 0) return {};
+  const double fraction = static_cast<double>(straggling) / static_cast<double>(considered);
+  if (fraction < cfg.straggler_steps) return {};
+  const size_t worst = static_cast<size_t>(std::max_element(times_last.begin(), times_last.end()) -
+                                           times_last.begin());
+  const std::string& label = ctx.devices[worst].label;
+  Finding f = diag::make_finding("stragglers", label, Severity::kWarning);
+  f.saved_ns = lag;
+  f.view.tab = "timeline";
+  f.view.search = label;
+  f.evidence.push_back(Evidence::Int("steps", static_cast<int64_t>(considered)));
+  f.evidence.push_back(Evidence::Int("straggler_steps", static_cast<int64_t>(straggling)));
+  f.evidence.push_back(Evidence::Double("straggler_fraction", fraction));
+  f.evidence.push_back(Evidence::String("most_frequent_straggler", label));
+  f.evidence.push_back(
+      Evidence::Int("most_frequent_count", static_cast<int64_t>(times_last[worst])));
+  f.evidence.push_back(Evidence::Int("lag_ns", lag));
+  f.title.en = fmt::format(
+      "Stragglers: in {} of steps one device computes {}x longer than the others ({} in {} of "
+      "them)",
+      pct(fraction), num(cfg.straggler_ratio), label, times_last[worst]);
+  f.title.zh = fmt::format(
+      "掉队设备:{} 的 step 中有一个设备的计算时间是其他设备的 {} 倍以上"
+      "(其中 {} 次是 {})",
+      pct(fraction), num(cfg.straggler_ratio), times_last[worst], label);
+  f.cause.en = fmt::format(
+      "In those steps the other devices wait {} in total for the straggler at the next "
+      "collective. Lag that comes and goes points to interference on that device or its host "
+      "thread (other processes, preemption, throttling, link errors) rather than a static "
+      "imbalance.",
+      dur(lag));
+  f.cause.zh = fmt::format(
+      "在这些 step 中,其他设备在下一次集合通信处共等待掉队设备 {}。时有时无的滞后通常来自该设备或"
+      "其主机线程受到的干扰(其他进程、抢占、降频、链路错误),而不是静态的负载不均。",
+      dur(lag));
+  f.suggestion.en = fmt::format(
+      "Inspect {} in the straggler steps on the timeline; pin its host thread to a core, keep "
+      "other jobs off the device, and check its clocks, temperature and interconnect counters.",
+      label);
+  f.suggestion.zh = fmt::format(
+      "在时间线上查看 {} 在掉队 step 中的情况;将其主机线程绑核,避免其他任务占用该设备,并检查其"
+      "频率、温度和互联错误计数。",
+      label);
+  return {std::move(f)};
+}
+
+}  // namespace huoyan

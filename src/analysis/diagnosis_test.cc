@@ -1,0 +1,497 @@
+// Every diagnosis rule on synthetic stores built to trigger it and built not to.
+#include "src/analysis/diagnosis.h"
+
+#include <functional>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "src/analysis/diagnosis_context.h"
+#include "src/analysis/diagnosis_json.h"
+#include "src/analysis/diagnosis_testing.h"
+#include "src/io/sink.h"
+
+namespace huoyan {
+namespace {
+
+using testing::TraceBuilder;
+
+DiagnosisContext context_of(const TraceStore& store, const DiagnosisConfig& cfg = {}) {
+  ContextOptions o;
+  o.launch_short_ns = cfg.launch_short_ns;
+  o.launch_gap_max_ns = cfg.launch_gap_max_ns;
+  return build_diagnosis_context(store, store.snapshot(), o);
+}
+
+const Finding* find(const std::vector<Finding>& v, std::string_view id) {
+  for (const auto& f : v) {
+    if (f.id == id) return &f;
+  }
+  return nullptr;
+}
+
+double ev(const Finding& f, std::string_view key) {
+  const Evidence* e = f.find(key);
+  EXPECT_NE(e, nullptr) << key;
+  if (e == nullptr) return -1;
+  return e->type == Evidence::Type::kInt ? static_cast<double>(e->i) : e->d;
+}
+
+// `share` of device time in `name` (100 instances), the rest in "Other".
+void two_kernels(TraceStore& store, const std::string& name, double share,
+                 std::initializer_list<std::pair<const char*, double>> args,
+                 DeviceType type = DeviceType::kNpu) {
+  TraceBuilder b(store);
+  const TrackId s = b.stream(0, 1, type);
+  const int64_t a = static_cast<int64_t>(share * 1000);
+  const int64_t o = 1000 - a;
+  int64_t t = 0;
+  for (int i = 0; i < 100; ++i) {
+    b.kernel(s, name, t, a * 1000, 0, args);
+    t += a * 1000 + 100;
+    b.kernel(s, "Other", t, o * 1000);
+    t += o * 1000 + 100;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// dominant-kernel / quant-group-size
+
+TEST(DominantKernelRule, SmallQuantGroupIsExplainedAndQuantified) {
+  TraceStore store;
+  two_kernels(store, "Int4Gemm", 0.72, {{"group_size", 32}});
+  const auto ctx = context_of(store);
+  const auto out = rule_dominant_kernel(ctx, DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  const Finding& f = out[0];
+  EXPECT_EQ(f.id, "dominant-kernel");
+  EXPECT_EQ(f.subject, "Int4Gemm");
+  EXPECT_EQ(f.severity, Severity::kCritical);
+  EXPECT_EQ(f.title.en, "Int4Gemm takes 72% of device time; its quantization group is 32");
+  EXPECT_NE(f.title.zh.find("group_size 为 32"), std::string::npos);
+  EXPECT_DOUBLE_EQ(ev(f, "share"), 0.72);
+  EXPECT_EQ(ev(f, "group_size"), 32);
+  EXPECT_EQ(ev(f, "suggested_group_size"), 256);
+  // fp16 scale + fp16 zero per group of int4 weights: 4 / (g / 2) bytes per weight byte.
+  EXPECT_DOUBLE_EQ(ev(f, "scale_zero_bytes_per_weight_byte"), 0.25);
+  EXPECT_DOUBLE_EQ(ev(f, "suggested_scale_zero_bytes_per_weight_byte"), 0.03125);
+  EXPECT_DOUBLE_EQ(ev(f, "traffic_saved_fraction"), (0.25 - 0.03125) / 1.25);
+  EXPECT_EQ(f.saved_ns, static_cast<int64_t>(72000000 * 0.175));
+  EXPECT_NE(f.suggestion.en.find("group_size 256"), std::string::npos);
+  EXPECT_NE(f.suggestion.zh.find("group_size 256"), std::string::npos);
+  EXPECT_EQ(f.view.tab, "flame");
+  EXPECT_EQ(f.view.search, "Int4Gemm");
+}
+
+TEST(DominantKernelRule, GenericWhenNoGroupOrLargeGroup) {
+  TraceStore store;
+  two_kernels(store, "FlashAttention", 0.6, {{"group_size", 128}});
+  const auto out = rule_dominant_kernel(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].severity, Severity::kWarning);
+  EXPECT_EQ(out[0].title.en, "FlashAttention takes 60% of device time");
+  EXPECT_EQ(out[0].find("group_size"), nullptr);
+  EXPECT_EQ(out[0].saved_ns, 0);
+}
+
+TEST(DominantKernelRule, NotTriggeredBelowTheShareAndConfigurable) {
+  TraceStore store;
+  two_kernels(store, "Int4Gemm", 0.4, {{"group_size", 32}});  // "Other" holds the other 60 %
+  const auto ctx = context_of(store);
+  auto out = rule_dominant_kernel(ctx, DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].subject, "Other");
+  DiagnosisConfig low;
+  low.dominant_share = 0.35;
+  out = rule_dominant_kernel(ctx, low);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].subject, "Int4Gemm");
+  EXPECT_NE(out[1].find("group_size"), nullptr);
+}
+
+TEST(QuantGroupSizeRule, TriggersForNonDominantKernelsOverMinShare) {
+  TraceStore store;
+  two_kernels(store, "Int4Gemm", 0.3, {{"group_size", 64}});
+  const auto ctx = context_of(store);
+  const auto out = rule_quant_group_size(ctx, DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, "quant-group-size");
+  EXPECT_EQ(ev(out[0], "group_size"), 64);
+  EXPECT_GT(out[0].saved_ns, 0);
+  // Dominant: left to dominant-kernel. Tiny: ignored. Large group: fine.
+  TraceStore dominant;
+  two_kernels(dominant, "Int4Gemm", 0.8, {{"group_size", 64}});
+  EXPECT_TRUE(rule_quant_group_size(context_of(dominant), DiagnosisConfig{}).empty());
+  TraceStore tiny;
+  two_kernels(tiny, "Int4Gemm", 0.02, {{"group_size", 64}});
+  EXPECT_TRUE(rule_quant_group_size(context_of(tiny), DiagnosisConfig{}).empty());
+  TraceStore large;
+  two_kernels(large, "Int4Gemm", 0.3, {{"group_size", 128}});
+  EXPECT_TRUE(rule_quant_group_size(context_of(large), DiagnosisConfig{}).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// memory-bound / small-kv-blocks
+
+TEST(MemoryBoundRule, AtTheRoofAndFarBelowIt) {
+  // CPU peak 50 GB/s = 50 bytes/ns. A 300 µs kernel moving 13.5 MB runs at 45 GB/s (90 %).
+  TraceStore roof;
+  two_kernels(roof, "Gemv", 0.3, {{"bytes", 13.5e6}}, DeviceType::kCpu);
+  auto out = rule_memory_bound(context_of(roof), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].severity, Severity::kInfo);
+  EXPECT_NEAR(ev(out[0], "achieved_gbps"), 45.0, 1e-9);
+  EXPECT_NEAR(ev(out[0], "bandwidth_fraction"), 0.9, 1e-9);
+  EXPECT_EQ(out[0].find("device_model")->s, "CPU");
+  EXPECT_EQ(out[0].saved_ns, 0);
+
+  // 1.5 MB in 300 µs: 5 GB/s, 10 % of peak. At 70 % it would take 1.5e6 / 35 ns.
+  TraceStore slow;
+  two_kernels(slow, "Gather", 0.3, {{"bytes", 1.5e6}}, DeviceType::kCpu);
+  out = rule_memory_bound(context_of(slow), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].severity, Severity::kWarning);
+  const double per_instance = 300000.0 - 1.5e6 / 35.0;
+  EXPECT_NEAR(static_cast<double>(out[0].saved_ns), per_instance * 100, 100);
+
+  // 25 GB/s: neither at the roof nor inefficient.
+  TraceStore middle;
+  two_kernels(middle, "Gemv", 0.3, {{"bytes", 7.5e6}}, DeviceType::kCpu);
+  EXPECT_TRUE(rule_memory_bound(context_of(middle), DiagnosisConfig{}).empty());
+}
+
+TEST(MemoryBoundRule, ComputeBoundKernelsAndDeviceOverride) {
+  // High arithmetic intensity: compute-bound, not this rule's business.
+  TraceStore compute;
+  two_kernels(compute, "Gemm", 0.3, {{"bytes", 1.5e6}, {"flops", 1.5e9}}, DeviceType::kCpu);
+  EXPECT_TRUE(rule_memory_bound(context_of(compute), DiagnosisConfig{}).empty());
+  // The configured device model replaces the type's default: 45 GB/s on an H100 is far below.
+  TraceStore roof;
+  two_kernels(roof, "Gemv", 0.3, {{"bytes", 13.5e6}}, DeviceType::kCpu);
+  DiagnosisConfig h100;
+  h100.device = "H100";
+  const auto out = rule_memory_bound(context_of(roof), h100);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].find("device_model")->s, "H100");
+  EXPECT_EQ(out[0].find("device_model_basis")->s, "configured");
+  EXPECT_EQ(out[0].severity, Severity::kWarning);
+}
+
+TEST(SmallKvBlocksRule, SuggestsLargerBlocksWithOrWithoutBandwidth) {
+  TraceStore store;
+  two_kernels(store, "PagedAttention", 0.25, {{"block_size", 8}, {"bytes", 1e6}}, DeviceType::kCpu);
+  auto out = rule_small_kv_blocks(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  const Finding& f = out[0];
+  EXPECT_EQ(f.id, "small-kv-blocks");
+  EXPECT_EQ(ev(f, "block_size"), 8);
+  EXPECT_EQ(ev(f, "suggested_block_size"), 32);
+  EXPECT_DOUBLE_EQ(ev(f, "block_loads_ratio"), 0.25);
+  EXPECT_EQ(f.find("saved_basis")->s, "bandwidth");
+  EXPECT_GT(f.saved_ns, 0);
+  EXPECT_NE(f.suggestion.en.find("block_size 32"), std::string::npos);
+  EXPECT_NE(f.suggestion.zh.find("block_size 调整为 32"), std::string::npos);
+  // Memory-bound leaves it to this rule.
+  EXPECT_TRUE(rule_memory_bound(context_of(store), DiagnosisConfig{}).empty());
+
+  TraceStore no_bytes;
+  two_kernels(no_bytes, "PagedAttention", 0.25, {{"block_size", 4}});
+  out = rule_small_kv_blocks(context_of(no_bytes), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].saved_ns, 0);
+  EXPECT_EQ(out[0].find("saved_basis")->s, "unavailable (no bytes arg)");
+
+  TraceStore fine;
+  two_kernels(fine, "PagedAttention", 0.25, {{"block_size", 16}});
+  EXPECT_TRUE(rule_small_kv_blocks(context_of(fine), DiagnosisConfig{}).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// host-bound
+
+TEST(HostBoundRule, SchedulingShareAndLockEvidence) {
+  TraceStore store;
+  testing::ServingSpec spec;
+  spec.steps = 50;
+  spec.select_ns = 40000;
+  spec.prepare_ns = 10000;
+  spec.noise = 0;
+  testing::make_serving_trace(store, spec);
+  {
+    // Lock waits inside select_batch on every step.
+    TraceBuilder b(store);
+    const TrackId host = b.host();
+    for (uint64_t s = 1; s <= 50; ++s) {
+      const int64_t start = store.step(s)->start;
+      b.span(host, "queue_lock_wait", start + 1000, 20000, s);
+    }
+  }
+  const auto out = rule_host_bound(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  const Finding& f = out[0];
+  EXPECT_EQ(f.id, "host-bound");
+  // Step: 50 µs host + 3 kernels (85 µs) + 3 gaps (3 µs) = 138 µs.
+  EXPECT_NEAR(ev(f, "host_share"), 50.0 / 138.0, 1e-9);
+  EXPECT_NEAR(ev(f, "select_batch_share"), 40.0 / 138.0, 1e-9);
+  EXPECT_NEAR(ev(f, "lock_wait_share"), 20.0 / 138.0, 1e-9);
+  EXPECT_GT(ev(f, "device_idle_share"), 0.3);
+  EXPECT_NE(f.cause.en.find("Lock waits"), std::string::npos);
+  EXPECT_NE(f.suggestion.en.find("moodycamel::ConcurrentQueue"), std::string::npos);
+  EXPECT_NE(f.suggestion.zh.find("moodycamel::ConcurrentQueue"), std::string::npos);
+  EXPECT_NE(f.suggestion.en.find("step N+1"), std::string::npos);
+  EXPECT_EQ(f.view.tab, "timeline");
+  EXPECT_EQ(f.view.search, "select_batch");
+  EXPECT_GT(f.saved_ns, 0);
+  EXPECT_LE(f.saved_ns, 50 * 50000);
+}
+
+TEST(HostBoundRule, NotTriggeredWhenTheDeviceIsBusy) {
+  TraceStore store;
+  testing::ServingSpec spec;
+  spec.steps = 50;
+  spec.noise = 0;
+  spec.select_ns = 3000;
+  spec.prepare_ns = 2000;
+  testing::make_serving_trace(store, spec);
+  EXPECT_TRUE(rule_host_bound(context_of(store), DiagnosisConfig{}).empty());
+  // No steps at all: nothing to say.
+  TraceStore bare;
+  two_kernels(bare, "Gemm", 0.5, {});
+  EXPECT_TRUE(rule_host_bound(context_of(bare), DiagnosisConfig{}).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// launch-bound
+
+TEST(LaunchBoundRule, ManyShortKernelsWithGaps) {
+  TraceStore store;
+  TraceBuilder b(store);
+  const TrackId s = b.stream(0, 1, DeviceType::kGpu);
+  int64_t t = 0;
+  for (int i = 0; i < 300; ++i) {
+    b.kernel(s, i % 2 ? "Add" : "Mul", t, 2000);
+    t += 2000 + 8000;
+  }
+  const auto out = rule_launch_bound(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(ev(out[0], "short_kernels"), 300);
+  EXPECT_EQ(ev(out[0], "median_gap_ns"), 8000);
+  EXPECT_EQ(out[0].saved_ns, 299 * 8000);
+  EXPECT_NE(out[0].suggestion.en.find("CUDA Graphs"), std::string::npos);
+}
+
+TEST(LaunchBoundRule, NotTriggeredForLongKernelsOrFewKernels) {
+  TraceStore store;
+  TraceBuilder b(store);
+  const TrackId s = b.stream(0, 1, DeviceType::kGpu);
+  int64_t t = 0;
+  for (int i = 0; i < 300; ++i) {
+    b.kernel(s, "Gemm", t, 50000);
+    t += 51000;
+  }
+  EXPECT_TRUE(rule_launch_bound(context_of(store), DiagnosisConfig{}).empty());
+  TraceStore few;
+  TraceBuilder f(few);
+  const TrackId s2 = f.stream(0, 1, DeviceType::kGpu);
+  for (int i = 0; i < 50; ++i) f.kernel(s2, "Add", i * 10000, 2000);
+  EXPECT_TRUE(rule_launch_bound(context_of(few), DiagnosisConfig{}).empty());
+  // Short kernels back to back: the device is busy, not waiting for launches.
+  TraceStore packed;
+  TraceBuilder p(packed);
+  const TrackId s3 = p.stream(0, 1, DeviceType::kGpu);
+  for (int i = 0; i < 300; ++i) p.kernel(s3, "Add", i * 2100, 2000);
+  EXPECT_TRUE(rule_launch_bound(context_of(packed), DiagnosisConfig{}).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// long-tail
+
+TEST(LongTailRule, OutliersWithinOneShape) {
+  TraceStore store;
+  TraceBuilder b(store);
+  const TrackId s = b.stream(0, 1);
+  int64_t t = 0;
+  for (int i = 0; i < 100; ++i) {
+    const int64_t d = i % 25 == 0 ? 100000 : 10000;  // 4 slow instances of 100
+    b.kernel(s, "Int4Gemm", t, d, 0, {{"tokens", 1}});
+    t += d + 100;
+  }
+  const auto out = rule_long_tail(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(ev(out[0], "p50_ns"), 10000);
+  EXPECT_EQ(ev(out[0], "p99_ns"), 100000);
+  EXPECT_DOUBLE_EQ(ev(out[0], "p99_over_p50"), 10.0);
+  EXPECT_EQ(ev(out[0], "slow_instances"), 4);
+  EXPECT_EQ(out[0].find("shape")->s, "tokens=1");
+  EXPECT_EQ(out[0].saved_ns, 4 * 90000);
+  EXPECT_EQ(out[0].view.tab, "timeline");
+}
+
+TEST(LongTailRule, DifferentShapesAreNotATail) {
+  // Prefill (tokens=64) instances are 20x longer than decode (tokens=1): expected, not a tail.
+  TraceStore store;
+  TraceBuilder b(store);
+  const TrackId s = b.stream(0, 1);
+  int64_t t = 0;
+  for (int i = 0; i < 100; ++i) {
+    const bool prefill = i % 10 == 0;
+    const int64_t d = prefill ? 200000 : 10000;
+    b.kernel(s, "Int4Gemm", t, d, 0, {{"tokens", prefill ? 64.0 : 1.0}});
+    t += d + 100;
+  }
+  EXPECT_TRUE(rule_long_tail(context_of(store), DiagnosisConfig{}).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// device-imbalance / stragglers
+
+// Two devices; per step device 1 runs `d1` ns of compute, device 0 runs 100 µs. Each device
+// ends the step in an AllReduce that absorbs the wait.
+void two_devices(TraceStore& store, int steps, const std::function<int64_t(int)>& d1) {
+  TraceBuilder b(store);
+  const TrackId a = b.stream(0, 1);
+  const TrackId c = b.stream(1, 1);
+  int64_t t = 0;
+  for (int i = 1; i <= steps; ++i) {
+    const int64_t x = d1(i);
+    const int64_t longest = std::max<int64_t>(100000, x);
+    b.kernel(a, "Gemm", t, 100000, static_cast<uint64_t>(i));
+    b.kernel(c, "Gemm", t, x, static_cast<uint64_t>(i));
+    b.kernel(a, "HcclAllReduce", t + 100000, longest - 100000 + 5000, static_cast<uint64_t>(i));
+    b.kernel(c, "HcclAllReduce", t + x, longest - x + 5000, static_cast<uint64_t>(i));
+    t += longest + 10000;
+  }
+}
+
+TEST(DeviceImbalanceRule, SpreadOfComputeTime) {
+  TraceStore store;
+  two_devices(store, 20, [](int) { return int64_t{150000}; });
+  const auto out = rule_device_imbalance(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].subject, "NPU 1");
+  EXPECT_EQ(out[0].find("max_device")->s, "NPU 1");
+  EXPECT_EQ(ev(out[0], "max_busy_ns"), 20 * 150000);
+  EXPECT_EQ(ev(out[0], "min_busy_ns"), 20 * 100000);
+  EXPECT_NEAR(ev(out[0], "spread"), 1.0 / 3.0, 1e-9);
+  EXPECT_EQ(out[0].saved_ns, 20 * 25000);
+  EXPECT_GT(ev(out[0], "collective_share"), 0);
+  EXPECT_EQ(out[0].title.en, "Devices are unbalanced: NPU 1 computes 50% longer than NPU 0");
+
+  TraceStore even;
+  two_devices(even, 20, [](int) { return int64_t{105000}; });
+  EXPECT_TRUE(rule_device_imbalance(context_of(even), DiagnosisConfig{}).empty());
+}
+
+TEST(StragglersRule, IntermittentLag) {
+  TraceStore store;
+  two_devices(store, 40, [](int i) { return i % 8 == 0 ? int64_t{200000} : int64_t{100000}; });
+  const auto ctx = context_of(store);
+  const auto out = rule_stragglers(ctx, DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].subject, "NPU 1");
+  EXPECT_EQ(ev(out[0], "straggler_steps"), 5);
+  EXPECT_EQ(ev(out[0], "steps"), 40);
+  EXPECT_EQ(out[0].saved_ns, 5 * 100000);
+  // Overall the devices are balanced enough (12.5 % spread): no imbalance finding.
+  EXPECT_TRUE(rule_device_imbalance(ctx, DiagnosisConfig{}).empty());
+
+  TraceStore steady;
+  two_devices(steady, 40, [](int) { return int64_t{100000}; });
+  EXPECT_TRUE(rule_stragglers(context_of(steady), DiagnosisConfig{}).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// diagnose(), JSON, merging
+
+TEST(Diagnose, RanksBySavedTimeAndWritesBilingualJson) {
+  TraceStore store;
+  testing::ServingSpec spec;
+  spec.steps = 60;
+  spec.select_ns = 60000;
+  spec.noise = 0;
+  spec.kernels = {{"Int4Gemm", 80000}, {"PagedAttention", 20000}};
+  testing::make_serving_trace(store, spec);
+  const auto findings = diagnose(store, store.snapshot(), DiagnosisConfig{});
+  ASSERT_GE(findings.size(), 2u);
+  for (size_t i = 1; i < findings.size(); ++i) {
+    EXPECT_GE(findings[i - 1].saved_ns, findings[i].saved_ns);
+  }
+  for (const auto& f : findings) {
+    EXPECT_FALSE(f.title.en.empty());
+    EXPECT_FALSE(f.title.zh.empty());
+    EXPECT_FALSE(f.cause.zh.empty());
+    EXPECT_FALSE(f.suggestion.zh.empty());
+  }
+  EXPECT_NE(find(findings, "host-bound"), nullptr);
+  EXPECT_NE(find(findings, "dominant-kernel"), nullptr);
+
+  for (Lang lang : {Lang::kEn, Lang::kZh}) {
+    StringSink sink;
+    {
+      BufferedOut out(&sink);
+      write_findings_json(findings, lang, out);
+      ASSERT_TRUE(out.flush().ok());
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(sink.str()).get(doc), simdjson::SUCCESS) << sink.str();
+    simdjson::dom::array arr = doc.get_array();
+    ASSERT_EQ(arr.size(), findings.size());
+    simdjson::dom::element first = arr.at(0);
+    EXPECT_EQ(std::string_view(first["id"].get_string()), findings[0].id);
+    EXPECT_EQ(std::string_view(first["title"].get_string()), findings[0].title.in(lang));
+    EXPECT_EQ(int64_t(first["saved_ns"].get_int64()), findings[0].saved_ns);
+    EXPECT_TRUE(first["evidence"].is_object());
+    EXPECT_TRUE(first["view"]["request_id"].is_null());
+    EXPECT_EQ(std::string_view(first["view"]["tab"].get_string()), findings[0].view.tab);
+  }
+}
+
+TEST(Diagnose, EmptyStoreHasNoFindings) {
+  TraceStore store;
+  EXPECT_TRUE(diagnose(store, store.snapshot(), DiagnosisConfig{}).empty());
+  StringSink sink;
+  {
+    BufferedOut out(&sink);
+    write_findings_json({}, Lang::kEn, out);
+    ASSERT_TRUE(out.flush().ok());
+  }
+  EXPECT_EQ(sink.str(), "[]");
+}
+
+Finding diag_finding_for_test(std::string id, std::string subject, int64_t saved) {
+  Finding f;
+  f.id = std::move(id);
+  f.subject = std::move(subject);
+  f.saved_ns = saved;
+  return f;
+}
+
+TEST(Diagnose, MergeRunsKeepsTheLargestSavingAndCountsRuns) {
+  Finding a = diag_finding_for_test("dominant-kernel", "Int4Gemm", 100);
+  Finding b = diag_finding_for_test("dominant-kernel", "Int4Gemm", 300);
+  Finding c = diag_finding_for_test("host-bound", "", 200);
+  const auto merged = merge_run_findings({{a, c}, {b}});
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0].saved_ns, 300);
+  EXPECT_EQ(merged[0].find("runs_affected")->i, 2);
+  EXPECT_EQ(merged[0].find("runs")->i, 2);
+  EXPECT_EQ(merged[1].id, "host-bound");
+  EXPECT_EQ(merged[1].find("runs_affected")->i, 1);
+  // One run: unchanged.
+  EXPECT_EQ(merge_run_findings({{a}})[0].find("runs"), nullptr);
+}
+
+TEST(Diagnose, LanguagesAndSeverities) {
+  Lang l;
+  EXPECT_TRUE(parse_lang("zh", &l));
+  EXPECT_EQ(l, Lang::kZh);
+  EXPECT_TRUE(parse_lang("en", &l));
+  EXPECT_EQ(l, Lang::kEn);
+  EXPECT_FALSE(parse_lang("fr", &l));
+  EXPECT_EQ(severity_name(Severity::kCritical), "critical");
+  EXPECT_EQ(diagnosis_rules().size(), 9u);
+}
+
+}  // namespace
+}  // namespace huoyan
