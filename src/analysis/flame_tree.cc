@@ -163,6 +163,9 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
       parent = label != 0 ? builder.child(0, label, store.str(label), false)
                           : builder.child(0, 0, "(device)", false);
     }
+    // The launching phase waited for (or overlapped) this kernel: count the kernel's time once,
+    // as the kernel, not again as the phase's own host time.
+    if (placed) tree.nodes[parent].self -= ns;
     const uint32_t k = builder.child(parent, ev->name, store.str(ev->name), true);
     tree.nodes[k].self += ns;
     tree.nodes[k].calls += 1;
