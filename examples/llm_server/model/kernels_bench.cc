@@ -139,6 +139,12 @@ class TimeByKernel : public KernelObserver {
     ns_[r.name] += r.end_ns - r.start_ns;
     total_ += r.end_ns - r.start_ns;
   }
+  // Share of kernel time per kernel name, as "%<name>" counters.
+  void report(benchmark::State& state) {
+    for (const auto& [name, ns] : ns_) {
+      state.counters["%" + name] = 100.0 * static_cast<double>(ns) / std::max<int64_t>(total_, 1);
+    }
+  }
   std::map<std::string, int64_t> ns_;
   int64_t total_ = 0;
   std::mutex mu_;
@@ -193,10 +199,7 @@ void BM_DecodeStep(benchmark::State& state) {
   // wall-clock rate mostly measures what other processes left over.
   state.counters["tok_per_cpu_s"] =
       static_cast<double>(state.iterations()) * batch / (process_cpu_seconds() - cpu0);
-  for (const auto& [name, ns] : profile.ns_) {
-    state.counters["%" + name] =
-        100.0 * static_cast<double>(ns) / std::max<int64_t>(profile.total_, 1);
-  }
+  profile.report(state);
 }
 BENCHMARK(BM_DecodeStep)
     ->ArgNames({"batch", "devices"})
@@ -219,6 +222,8 @@ BENCHMARK(BM_WorkerPoolLaunch)->Arg(1)->Arg(2)->UseRealTime();
 // Prefill of one 512-token prompt (all workers).
 void BM_Prefill(benchmark::State& state) {
   Engine engine(ModelConfig{});
+  TimeByKernel profile;
+  engine.set_observer(&profile);
   std::vector<int32_t> prompt(512);
   for (int i = 0; i < 512; ++i) prompt[i] = (i * 13) % 256;
   const double cpu0 = process_cpu_seconds();
@@ -231,6 +236,7 @@ void BM_Prefill(benchmark::State& state) {
   set_per_token(state, 512);
   state.counters["tok_per_cpu_s"] =
       static_cast<double>(state.iterations()) * 512 / (process_cpu_seconds() - cpu0);
+  profile.report(state);
 }
 BENCHMARK(BM_Prefill)->UseRealTime()->MinTime(1.0);
 

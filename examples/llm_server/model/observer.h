@@ -9,8 +9,10 @@ namespace llm {
 
 // Work done by one kernel slice (the part of a launch executed by one worker).
 struct KernelAttrs {
-  double flops = 0;    // Floating-point operations actually computed by the slice.
-  double bytes = 0;    // Bytes read plus written by the slice.
+  double flops = 0;    // Arithmetic of the slice's share of the math (2*M*N*K for a GEMM
+                       // slice); overheads such as INT4 group epilogues are not counted, so
+                       // they show up as lower achieved FLOP/s.
+  double bytes = 0;    // Bytes the slice reads plus writes (weights, activations, K/V).
   int group_size = 0;  // Int4Gemm: quantization group size.
   int block_size = 0;  // PagedAttention: KV-cache block size.
   int batch = 0;       // Sequences the slice touched.
