@@ -50,6 +50,7 @@ function(huoyan_devices_tests tests_target)
   add_subdirectory(${PROJECT_SOURCE_DIR}/tests/doubles ${PROJECT_BINARY_DIR}/tests/doubles)
   set(_doubles huoyan_double_mspti huoyan_double_ascendcl)
   target_compile_definitions(${tests_target} PRIVATE
+    HUOYAN_DEVICE_COLLECTORS=1
     HUOYAN_DOUBLE_MSPTI="$<TARGET_FILE:huoyan_double_mspti>"
     HUOYAN_DOUBLE_ASCENDCL="$<TARGET_FILE:huoyan_double_ascendcl>")
   if(HUOYAN_HAVE_CUPTI)

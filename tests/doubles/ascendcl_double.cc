@@ -175,8 +175,14 @@ void ctl_set_keep_pipe_open(int keep) {
 }
 
 const HuoyanAclDoubleControl kControl = {
-    ctl_reset,         ctl_subscribed,          ctl_emit_op,             ctl_device_now,
-    ctl_set_device_offset, ctl_strings_outstanding, ctl_set_subscribe_error, ctl_set_keep_pipe_open,
+    ctl_reset,
+    ctl_subscribed,
+    ctl_emit_op,
+    ctl_device_now,
+    ctl_set_device_offset,
+    ctl_strings_outstanding,
+    ctl_set_subscribe_error,
+    ctl_set_keep_pipe_open,
 };
 
 // Name/type accessors: length = strlen + 1; retrieval erases (a second call fails).

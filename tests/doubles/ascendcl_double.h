@@ -26,7 +26,7 @@ typedef struct HuoyanAclDoubleControl {
                  uint64_t end, uint32_t device, int split);
   uint64_t (*device_now)(void);  // the device counter: CLOCK_MONOTONIC + offset, in ns
   void (*set_device_offset)(int64_t offset_ns);
-  size_t (*strings_outstanding)(void);  // op names/types written but not yet retrieved
+  size_t (*strings_outstanding)(void);             // op names/types written but not yet retrieved
   void (*set_subscribe_error)(int32_t acl_error);  // aclprofModelSubscribe returns it
   void (*set_keep_pipe_open)(int keep);  // unsubscribe leaves the write end open (a bad library)
 } HuoyanAclDoubleControl;

@@ -345,11 +345,21 @@ size_t ctl_buffers_outstanding() {
 size_t ctl_external_depth(uint32_t kind) { return kind < 8 ? t_external[kind].size() : 0; }
 
 const HuoyanCuptiDoubleControl kControl = {
-    ctl_reset,          ctl_set_timestamp_offset, ctl_timestamp_offset,
-    ctl_launch_kernel,  ctl_memcpy_async,         ctl_memset_async,
-    ctl_emit_raw,       ctl_complete,             ctl_complete_empty,
-    ctl_add_dropped,    ctl_set_enable_fails,     ctl_kind_enabled,
-    ctl_callbacks_registered, ctl_records_dropped, ctl_buffers_outstanding,
+    ctl_reset,
+    ctl_set_timestamp_offset,
+    ctl_timestamp_offset,
+    ctl_launch_kernel,
+    ctl_memcpy_async,
+    ctl_memset_async,
+    ctl_emit_raw,
+    ctl_complete,
+    ctl_complete_empty,
+    ctl_add_dropped,
+    ctl_set_enable_fails,
+    ctl_kind_enabled,
+    ctl_callbacks_registered,
+    ctl_records_dropped,
+    ctl_buffers_outstanding,
     ctl_external_depth,
 };
 
@@ -371,12 +381,24 @@ CUptiResult CUPTIAPI cuptiGetVersion(uint32_t* version) {
 CUptiResult CUPTIAPI cuptiGetResultString(CUptiResult result, const char** str) {
   if (str == nullptr) return CUPTI_ERROR_INVALID_PARAMETER;
   switch (result) {
-    case CUPTI_SUCCESS: *str = "CUPTI_SUCCESS"; break;
-    case CUPTI_ERROR_INVALID_PARAMETER: *str = "CUPTI_ERROR_INVALID_PARAMETER"; break;
-    case CUPTI_ERROR_NOT_INITIALIZED: *str = "CUPTI_ERROR_NOT_INITIALIZED"; break;
-    case CUPTI_ERROR_MAX_LIMIT_REACHED: *str = "CUPTI_ERROR_MAX_LIMIT_REACHED"; break;
-    case CUPTI_ERROR_QUEUE_EMPTY: *str = "CUPTI_ERROR_QUEUE_EMPTY"; break;
-    default: *str = "CUPTI_ERROR_UNKNOWN"; break;
+    case CUPTI_SUCCESS:
+      *str = "CUPTI_SUCCESS";
+      break;
+    case CUPTI_ERROR_INVALID_PARAMETER:
+      *str = "CUPTI_ERROR_INVALID_PARAMETER";
+      break;
+    case CUPTI_ERROR_NOT_INITIALIZED:
+      *str = "CUPTI_ERROR_NOT_INITIALIZED";
+      break;
+    case CUPTI_ERROR_MAX_LIMIT_REACHED:
+      *str = "CUPTI_ERROR_MAX_LIMIT_REACHED";
+      break;
+    case CUPTI_ERROR_QUEUE_EMPTY:
+      *str = "CUPTI_ERROR_QUEUE_EMPTY";
+      break;
+    default:
+      *str = "CUPTI_ERROR_UNKNOWN";
+      break;
   }
   return CUPTI_SUCCESS;
 }
@@ -476,10 +498,17 @@ CUptiResult CUPTIAPI cuptiGetCallbackName(CUpti_CallbackDomain domain, uint32_t 
   if (name == nullptr) return CUPTI_ERROR_INVALID_PARAMETER;
   if (domain != CUPTI_CB_DOMAIN_RUNTIME_API) return CUPTI_ERROR_INVALID_PARAMETER;
   switch (cbid) {
-    case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000: *name = "cudaLaunchKernel_v7000"; break;
-    case CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_v3020: *name = "cudaMemcpyAsync_v3020"; break;
-    case CUPTI_RUNTIME_TRACE_CBID_cudaMemsetAsync_v3020: *name = "cudaMemsetAsync_v3020"; break;
-    default: return CUPTI_ERROR_INVALID_PARAMETER;
+    case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000:
+      *name = "cudaLaunchKernel_v7000";
+      break;
+    case CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_v3020:
+      *name = "cudaMemcpyAsync_v3020";
+      break;
+    case CUPTI_RUNTIME_TRACE_CBID_cudaMemsetAsync_v3020:
+      *name = "cudaMemsetAsync_v3020";
+      break;
+    default:
+      return CUPTI_ERROR_INVALID_PARAMETER;
   }
   return CUPTI_SUCCESS;
 }

@@ -351,10 +351,10 @@ size_t ctl_external_depth(uint32_t kind) {
 }
 
 const HuoyanMsptiDoubleControl kControl = {
-    ctl_reset,           ctl_launch_kernel,       ctl_memcpy_async,      ctl_memset_async,
-    ctl_communication,   ctl_marker,              ctl_emit_raw,          ctl_complete,
-    ctl_complete_empty,  ctl_add_dropped,         ctl_set_enable_result, ctl_set_subscribe_result,
-    ctl_kind_enabled,    ctl_subscribed,          ctl_records_dropped,   ctl_buffers_outstanding,
+    ctl_reset,          ctl_launch_kernel, ctl_memcpy_async,      ctl_memset_async,
+    ctl_communication,  ctl_marker,        ctl_emit_raw,          ctl_complete,
+    ctl_complete_empty, ctl_add_dropped,   ctl_set_enable_result, ctl_set_subscribe_result,
+    ctl_kind_enabled,   ctl_subscribed,    ctl_records_dropped,   ctl_buffers_outstanding,
     ctl_external_depth,
 };
 
@@ -364,7 +364,8 @@ HUOYAN_EXPORT const HuoyanMsptiDoubleControl* huoyan_mspti_double_control(void) 
   return &kControl;
 }
 
-// --- msPTI entry points (C linkage; enums passed as their 4-byte values) --------------------------
+// --- msPTI entry points (C linkage; enums passed as their 4-byte values)
+// --------------------------
 
 HUOYAN_EXPORT int32_t msptiSubscribe(void** subscriber, void* /*callback*/, void* /*userdata*/) {
   if (subscriber == nullptr) return kInvalidParameter;

@@ -36,8 +36,8 @@ typedef struct HuoyanMsptiDoubleControl {
                            uint64_t start, uint64_t end);
   uint64_t (*memset_async)(uint32_t device, uint32_t stream, uint32_t value, uint64_t bytes,
                            uint64_t start, uint64_t end);
-  uint64_t (*communication)(uint32_t device, uint32_t stream, const char* name,
-                            const char* comm, uint64_t count, uint64_t start, uint64_t end);
+  uint64_t (*communication)(uint32_t device, uint32_t stream, const char* name, const char* comm,
+                            uint64_t count, uint64_t start, uint64_t end);
   // A marker record (flag: msptiActivityFlag; source 0 host with a = pid, b = tid; source 1
   // device with a = device, b = stream) into the host queue.
   void (*marker)(int32_t flag, int32_t source, uint64_t id, uint64_t timestamp, const char* name,

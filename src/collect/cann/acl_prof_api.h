@@ -29,8 +29,8 @@ using GetOpDescSizeFn = Error (*)(size_t* op_desc_size);
 using GetOpNumFn = Error (*)(const void* op_info, size_t op_info_len, uint32_t* op_number);
 using GetOpStringLenFn = Error (*)(const void* op_info, size_t op_info_len, uint32_t index,
                                    size_t* len);
-using GetOpStringFn = Error (*)(const void* op_info, size_t op_info_len, uint32_t index,
-                                char* out, size_t len);
+using GetOpStringFn = Error (*)(const void* op_info, size_t op_info_len, uint32_t index, char* out,
+                                size_t len);
 using GetOpTimeFn = uint64_t (*)(const void* op_info, size_t op_info_len, uint32_t index);
 using GetModelIdFn = size_t (*)(const void* op_info, size_t op_info_len, uint32_t index);
 

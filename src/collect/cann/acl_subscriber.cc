@@ -39,15 +39,14 @@ struct AclModelSubscriber::Subscription {
 
 Result<std::unique_ptr<AclModelSubscriber>> AclModelSubscriber::open(
     const std::string& explicit_path) {
-  std::vector<std::string> defaults =
-      library_paths_under_env({"ASCEND_TOOLKIT_HOME", "ASCEND_HOME_PATH"}, "lib64",
-                              "libascendcl.so");
+  std::vector<std::string> defaults = library_paths_under_env(
+      {"ASCEND_TOOLKIT_HOME", "ASCEND_HOME_PATH"}, "lib64", "libascendcl.so");
   defaults.push_back("libascendcl.so");
   defaults.push_back("/usr/local/Ascend/ascend-toolkit/latest/lib64/libascendcl.so");
   defaults.push_back("/usr/local/Ascend/cann/lib64/libascendcl.so");
-  auto lib = DynamicLibrary::open(
-      "libascendcl.so not found",
-      library_candidates(explicit_path, "HUOYAN_ASCENDCL_LIBRARY", defaults));
+  auto lib =
+      DynamicLibrary::open("libascendcl.so not found",
+                           library_candidates(explicit_path, "HUOYAN_ASCENDCL_LIBRARY", defaults));
   if (!lib.ok()) {
     return Status::Error(lib.status().message() +
                          "; install the CANN toolkit (and source its set_env.sh) or set "
@@ -277,8 +276,7 @@ void AclModelSubscriber::deliver(Subscription* sub, const uint8_t* data, size_t 
   }
   const int64_t offset = offset_for(data, len, n, read_ns);
   // Each string can be fetched once: the library erases it on retrieval.
-  auto fetch = [&](aclprof::GetOpStringLenFn len_fn, aclprof::GetOpStringFn get_fn,
-                   uint32_t i) {
+  auto fetch = [&](aclprof::GetOpStringLenFn len_fn, aclprof::GetOpStringFn get_fn, uint32_t i) {
     size_t size = 0;
     if (len_fn(data, len, i, &size) != aclprof::kSuccess || size == 0 || size > kMaxOpString) {
       return std::string();

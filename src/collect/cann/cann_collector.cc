@@ -48,19 +48,30 @@ ActivityBufferPool& pool() {
 
 const char* result_name(mspti::Result r) {
   switch (r) {
-    case mspti::kSuccess: return "MSPTI_SUCCESS";
-    case mspti::kErrorInvalidParameter: return "MSPTI_ERROR_INVALID_PARAMETER";
+    case mspti::kSuccess:
+      return "MSPTI_SUCCESS";
+    case mspti::kErrorInvalidParameter:
+      return "MSPTI_ERROR_INVALID_PARAMETER";
     case mspti::kErrorMultipleSubscribersNotSupported:
       return "MSPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED";
-    case mspti::kErrorMaxLimitReached: return "MSPTI_ERROR_MAX_LIMIT_REACHED";
-    case mspti::kErrorDeviceOffline: return "MSPTI_ERROR_DEVICE_OFFLINE";
-    case mspti::kErrorQueueEmpty: return "MSPTI_ERROR_QUEUE_EMPTY";
-    case mspti::kErrorWithoutLdPreload: return "MSPTI_ERROR_WITHOUT_LD_PRELOAD";
-    case mspti::kErrorNotInitialized: return "MSPTI_ERROR_NOT_INITIALIZED";
-    case mspti::kErrorInvalidKind: return "MSPTI_ERROR_INVALID_KIND";
-    case mspti::kErrorParameterSizeNotSufficient: return "MSPTI_ERROR_PARAMETER_SIZE_NOT_SUFFICIENT";
-    case mspti::kErrorInner: return "MSPTI_ERROR_INNER";
-    default: return "MSPTI error";
+    case mspti::kErrorMaxLimitReached:
+      return "MSPTI_ERROR_MAX_LIMIT_REACHED";
+    case mspti::kErrorDeviceOffline:
+      return "MSPTI_ERROR_DEVICE_OFFLINE";
+    case mspti::kErrorQueueEmpty:
+      return "MSPTI_ERROR_QUEUE_EMPTY";
+    case mspti::kErrorWithoutLdPreload:
+      return "MSPTI_ERROR_WITHOUT_LD_PRELOAD";
+    case mspti::kErrorNotInitialized:
+      return "MSPTI_ERROR_NOT_INITIALIZED";
+    case mspti::kErrorInvalidKind:
+      return "MSPTI_ERROR_INVALID_KIND";
+    case mspti::kErrorParameterSizeNotSufficient:
+      return "MSPTI_ERROR_PARAMETER_SIZE_NOT_SUFFICIENT";
+    case mspti::kErrorInner:
+      return "MSPTI_ERROR_INNER";
+    default:
+      return "MSPTI error";
   }
 }
 
@@ -78,12 +89,18 @@ std::string result_text(mspti::Result r, const std::string& library) {
 
 const char* copy_kind_name(mspti::MemcpyKind k) {
   switch (k) {
-    case mspti::kMemcpyHtoH: return "HtoH";
-    case mspti::kMemcpyHtoD: return "HtoD";
-    case mspti::kMemcpyDtoH: return "DtoH";
-    case mspti::kMemcpyDtoD: return "DtoD";
-    case mspti::kMemcpyDefault: return "Default";
-    default: return "Unknown";
+    case mspti::kMemcpyHtoH:
+      return "HtoH";
+    case mspti::kMemcpyHtoD:
+      return "HtoD";
+    case mspti::kMemcpyDtoH:
+      return "DtoH";
+    case mspti::kMemcpyDtoD:
+      return "DtoD";
+    case mspti::kMemcpyDefault:
+      return "Default";
+    default:
+      return "Unknown";
   }
 }
 
@@ -123,8 +140,8 @@ void CannCollector::set_state(std::string state, std::string message) {
 
 Status CannCollector::load_mspti() {
   if (mspti_) return OkStatus();
-  std::vector<std::string> defaults = library_paths_under_env(
-      {"ASCEND_TOOLKIT_HOME", "ASCEND_HOME_PATH"}, "lib64", "libmspti.so");
+  std::vector<std::string> defaults =
+      library_paths_under_env({"ASCEND_TOOLKIT_HOME", "ASCEND_HOME_PATH"}, "lib64", "libmspti.so");
   defaults.push_back("libmspti.so");
   defaults.push_back("/usr/local/Ascend/ascend-toolkit/latest/lib64/libmspti.so");
   defaults.push_back("/usr/local/Ascend/cann/lib64/libmspti.so");
@@ -221,9 +238,10 @@ Status CannCollector::start(const CollectorContext& context) {
     return OkStatus();
   }
   // Without msPTI, model subscription may still work (graph-mode models, older CANN).
+  const bool had_acl = acl_ != nullptr;
   const Status acl = load_acl();
   if (acl.ok()) {
-    acl_->attach(sink_.get(), clocks_);
+    if (!had_acl) acl_->attach(sink_.get(), clocks_);
     running_.store(true);
     set_state("running", "model subscription only (" + acl_->library_path() +
                              "); msPTI unavailable: " + mspti_status);
@@ -388,8 +406,10 @@ CollectorState CannCollector::state() const {
 
 Status CannCollector::subscribe_model(uint32_t model_id, int32_t device_id) {
   if (!running_.load()) return Status::Error("cann: subscribe_model needs a running collector");
-  HUOYAN_RETURN_IF_ERROR(load_acl());
-  acl_->attach(sink_.get(), clocks_);
+  if (!acl_) {
+    HUOYAN_RETURN_IF_ERROR(load_acl());
+    acl_->attach(sink_.get(), clocks_);  // later runs re-attach in start()
+  }
   return acl_->subscribe(model_id, device_id);
 }
 
@@ -493,10 +513,9 @@ void CannCollector::convert_marker(const mspti::Marker& m) {
   const int64_t ts = static_cast<int64_t>(ts_raw) + clock_offset_;
   const bool device = m.sourceKind == mspti::kSourceDevice;
   const mspti::ObjectId object = m.objectId;
-  const TrackRef track =
-      device ? TrackRef::Device(DeviceType::kNpu, device_of(object.ds.deviceId),
-                                stream_of(object.ds.streamId))
-             : TrackRef::Thread(object.pt.processId, object.pt.threadId);
+  const TrackRef track = device ? TrackRef::Device(DeviceType::kNpu, device_of(object.ds.deviceId),
+                                                   stream_of(object.ds.streamId))
+                                : TrackRef::Thread(object.pt.processId, object.pt.threadId);
   const uint64_t key = (uint64_t{m.id} << 1) | (device ? 1 : 0);
   const int32_t flag = m.flag;
   const StringId domain = m.domain != nullptr ? store_->intern(m.domain) : 0;
@@ -581,8 +600,7 @@ void CannCollector::process_buffer(uint8_t* buffer, size_t valid) {
   if (!sink_) return;
   mspti::Activity* record = nullptr;
   mspti::Result r = mspti::kSuccess;
-  while (valid > 0 &&
-         (r = mspti_->next_record(buffer, valid, &record)) == mspti::kSuccess) {
+  while (valid > 0 && (r = mspti_->next_record(buffer, valid, &record)) == mspti::kSuccess) {
     switch (record->kind) {
       case mspti::kKindKernel:
         convert_kernel(*reinterpret_cast<const mspti::Kernel*>(record));

@@ -8,7 +8,8 @@
 //    launched them (on_step_begin/end push/pop a CUSTOM0 external correlation id). Record times
 //    are CLOCK_REALTIME ns, mapped through ClockSync domain "mspti".
 //    Library: CannOptions::mspti_library, else $HUOYAN_MSPTI_LIBRARY (the only candidate when
-//    set), else $ASCEND_TOOLKIT_HOME/lib64, $ASCEND_HOME_PATH/lib64, then the loader's path.
+//    set), else $ASCEND_TOOLKIT_HOME/lib64, $ASCEND_HOME_PATH/lib64, then the loader's path; an
+//    already loaded (e.g. LD_PRELOADed) copy is preferred.
 //
 //  - Model subscription (aclprofModelSubscribe in libascendcl.so / libmsprofiler.so) for
 //    graph-mode models loaded with aclmdlLoad*, whose ops msPTI may not see: subscribe_model()
@@ -48,19 +49,19 @@ namespace huoyan {
 class AclModelSubscriber;
 
 struct CannOptions {
-  std::string mspti_library;              // explicit libmspti.so path; empty: search
-  std::string ascendcl_library;           // explicit libascendcl.so path; empty: search
+  std::string mspti_library;     // explicit libmspti.so path; empty: search
+  std::string ascendcl_library;  // explicit libascendcl.so path; empty: search
   bool use_mspti = true;
   size_t buffer_bytes = size_t{4} << 20;  // per activity buffer
   size_t max_buffers = 32;
-  bool api = true;             // MSPTI_ACTIVITY_KIND_API: also lets steps resolve without waiting
-  bool markers = true;         // mstx markers/ranges
-  bool memory_ops = true;      // memcpy/memset
-  bool communication = true;   // COMMUNICATION (or HCCL on older msPTI)
+  bool api = true;            // MSPTI_ACTIVITY_KIND_API: also lets steps resolve without waiting
+  bool markers = true;        // mstx markers/ranges
+  bool memory_ops = true;     // memcpy/memset
+  bool communication = true;  // COMMUNICATION (or HCCL on older msPTI)
   size_t max_correlations = size_t{1} << 18;
   size_t max_pending = size_t{1} << 14;
   size_t max_open_markers = size_t{1} << 14;  // range starts waiting for their end
-  int64_t subscription_grace_ms = 2000;  // wait for the library to close a model's pipe
+  int64_t subscription_grace_ms = 2000;       // wait for the library to close a model's pipe
 };
 
 class CannCollector final : public Collector {
@@ -83,7 +84,7 @@ class CannCollector final : public Collector {
   Status unsubscribe_model(uint32_t model_id);
 
  private:
-  struct Mspti;  // resolved entry points
+  struct Mspti;        // resolved entry points
   struct OpenMarker {  // a marker range start waiting for its end
     int64_t ts = 0;
     StringId name = 0;

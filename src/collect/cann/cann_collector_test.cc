@@ -35,11 +35,15 @@ struct Found {
 
 std::string render(const ArgValue& v) {
   switch (v.type) {
-    case ArgType::kInt: return std::to_string(v.i);
-    case ArgType::kUint: return std::to_string(v.u);
+    case ArgType::kInt:
+      return std::to_string(v.i);
+    case ArgType::kUint:
+      return std::to_string(v.u);
     case ArgType::kString:
-    case ArgType::kJson: return std::string(v.s);
-    default: return "?";
+    case ArgType::kJson:
+      return std::string(v.s);
+    default:
+      return "?";
   }
 }
 
@@ -168,14 +172,14 @@ TEST_F(CannCollectorTest, StepsResolveThroughExternalCorrelationWhenCompletedOut
   c->on_step_end(11);
   c->on_step_begin(12);
   const uint64_t b = launch("b", 0, 2, t + 500, t + 600);
-  const uint64_t comm = mspti_->communication(0, 4, "hcom_allReduce_", "tp0", 4096, t + 700,
-                                              t + 900);
+  const uint64_t comm =
+      mspti_->communication(0, 4, "hcom_allReduce_", "tp0", 4096, t + 700, t + 900);
   c->on_step_end(12);
   EXPECT_EQ(mspti_->external_depth(kCustom0), 0u);
 
   EXPECT_EQ(mspti_->complete(HUOYAN_MSPTI_DEVICE_QUEUE), 4);
   EXPECT_TRUE(events_of_kind(store_, EventKind::kKernel).empty());  // waiting for their step
-  EXPECT_EQ(mspti_->complete(HUOYAN_MSPTI_HOST_QUEUE), 8);  // 4 external + 4 API records
+  EXPECT_EQ(mspti_->complete(HUOYAN_MSPTI_HOST_QUEUE), 8);          // 4 external + 4 API records
 
   auto kernels = events_of_kind(store_, EventKind::kKernel);
   ASSERT_EQ(kernels.size(), 2u);

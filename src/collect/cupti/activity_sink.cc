@@ -78,11 +78,21 @@ void ActivityRecord::push(StringId key, ArgValue v) {
   s.key = key;
   s.type = v.type;
   switch (v.type) {
-    case ArgType::kInt: s.i = v.i; break;
-    case ArgType::kUint: s.u = v.u; break;
-    case ArgType::kDouble: s.d = v.d; break;
-    case ArgType::kBool: s.u = v.b ? 1 : 0; break;
-    default: s.i = 0; break;
+    case ArgType::kInt:
+      s.i = v.i;
+      break;
+    case ArgType::kUint:
+      s.u = v.u;
+      break;
+    case ArgType::kDouble:
+      s.d = v.d;
+      break;
+    case ArgType::kBool:
+      s.u = v.b ? 1 : 0;
+      break;
+    default:
+      s.i = 0;
+      break;
   }
 }
 
@@ -114,17 +124,27 @@ size_t ActivityRecord::args(std::array<Arg, kMaxArgs>* out) const {
     Arg& a = (*out)[k];
     a.key = s.key;
     switch (s.type) {
-      case ArgType::kInt: a.value = ArgValue::Int(s.i); break;
-      case ArgType::kUint: a.value = ArgValue::Uint(s.u); break;
-      case ArgType::kDouble: a.value = ArgValue::Double(s.d); break;
-      case ArgType::kBool: a.value = ArgValue::Bool(s.u != 0); break;
+      case ArgType::kInt:
+        a.value = ArgValue::Int(s.i);
+        break;
+      case ArgType::kUint:
+        a.value = ArgValue::Uint(s.u);
+        break;
+      case ArgType::kDouble:
+        a.value = ArgValue::Double(s.d);
+        break;
+      case ArgType::kBool:
+        a.value = ArgValue::Bool(s.u != 0);
+        break;
       case ArgType::kString:
         a.value = ArgValue::String(std::string_view(text_.data() + s.text_offset, s.text_len));
         break;
       case ArgType::kJson:
         a.value = ArgValue::Json(std::string_view(text_.data() + s.text_offset, s.text_len));
         break;
-      default: a.value = ArgValue(); break;
+      default:
+        a.value = ArgValue();
+        break;
     }
   }
   return nargs_;
@@ -213,7 +233,8 @@ void ActivitySink::append_ready_locked() {
     for (; i < end; ++i) {
       ActivityRecord& r = ready_[i];
       const TrackRef& t = r.track;
-      r.event.track = t.device ? w.device_track(t.type, t.device_id, t.stream) : w.track(t.pid, t.tid);
+      r.event.track =
+          t.device ? w.device_track(t.type, t.device_id, t.stream) : w.track(t.pid, t.tid);
       if (t.name != 0) w.track_at(r.event.track).name = t.name;
       const size_t n = r.args(&args);
       w.append(r.event, std::span<const Arg>(args.data(), n));

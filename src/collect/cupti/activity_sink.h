@@ -141,7 +141,7 @@ class ActivityRecord {
 };
 
 struct ActivitySinkOptions {
-  std::string backend = "device";    // prefix of skip reasons: "<backend>: ..."
+  std::string backend = "device";  // prefix of skip reasons: "<backend>: ..."
   size_t max_correlations = size_t{1} << 18;
   size_t max_pending = size_t{1} << 14;
   size_t append_batch = 4096;  // events per writer lock: keeps readers' waits short

@@ -141,17 +141,28 @@ std::string demangle(const char* name) {
 
 const char* memcpy_kind_name(uint8_t kind) {
   switch (kind) {
-    case CUPTI_ACTIVITY_MEMCPY_KIND_HTOD: return "HtoD";
-    case CUPTI_ACTIVITY_MEMCPY_KIND_DTOH: return "DtoH";
-    case CUPTI_ACTIVITY_MEMCPY_KIND_HTOA: return "HtoA";
-    case CUPTI_ACTIVITY_MEMCPY_KIND_ATOH: return "AtoH";
-    case CUPTI_ACTIVITY_MEMCPY_KIND_ATOA: return "AtoA";
-    case CUPTI_ACTIVITY_MEMCPY_KIND_ATOD: return "AtoD";
-    case CUPTI_ACTIVITY_MEMCPY_KIND_DTOA: return "DtoA";
-    case CUPTI_ACTIVITY_MEMCPY_KIND_DTOD: return "DtoD";
-    case CUPTI_ACTIVITY_MEMCPY_KIND_HTOH: return "HtoH";
-    case CUPTI_ACTIVITY_MEMCPY_KIND_PTOP: return "PtoP";
-    default: return "Unknown";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_HTOD:
+      return "HtoD";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_DTOH:
+      return "DtoH";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_HTOA:
+      return "HtoA";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_ATOH:
+      return "AtoH";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_ATOA:
+      return "AtoA";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_ATOD:
+      return "AtoD";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_DTOA:
+      return "DtoA";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_DTOD:
+      return "DtoD";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_HTOH:
+      return "HtoH";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_PTOP:
+      return "PtoP";
+    default:
+      return "Unknown";
   }
 }
 
@@ -245,18 +256,18 @@ Status CuptiCollector::load() {
   for (auto& p : library_paths_under_env({"CUDA_HOME", "CUDA_PATH"}, "lib64", "libcupti.so")) {
     defaults.push_back(p);
   }
-  for (auto& p : library_paths_under_env({"CUDA_HOME", "CUDA_PATH"}, "extras/CUPTI/lib64",
-                                         "libcupti.so")) {
+  for (auto& p :
+       library_paths_under_env({"CUDA_HOME", "CUDA_PATH"}, "extras/CUPTI/lib64", "libcupti.so")) {
     defaults.push_back(p);
   }
   defaults.push_back("/usr/local/cuda/lib64/libcupti.so");
   defaults.push_back("/usr/local/cuda/extras/CUPTI/lib64/libcupti.so");
-  auto lib = DynamicLibrary::open(
-      "libcupti.so not found",
-      library_candidates(options_.library, "HUOYAN_CUPTI_LIBRARY", defaults));
+  auto lib =
+      DynamicLibrary::open("libcupti.so not found",
+                           library_candidates(options_.library, "HUOYAN_CUPTI_LIBRARY", defaults));
   if (!lib.ok()) {
-    return fail("unavailable", lib.status().message() +
-                                   "; install the CUDA toolkit or set HUOYAN_CUPTI_LIBRARY");
+    return fail("unavailable",
+                lib.status().message() + "; install the CUDA toolkit or set HUOYAN_CUPTI_LIBRARY");
   }
   CuptiApi api;
   const DynamicLibrary& l = lib.value();
@@ -292,18 +303,24 @@ Status CuptiCollector::start(const CollectorContext& context) {
   if (running_.load()) return Status::Error("cupti: already running");
   if (context.store == nullptr) return fail("error", "cupti: no trace store");
   HUOYAN_RETURN_IF_ERROR(load());
+  auto claim = [this] {
+    std::lock_guard<std::mutex> lock(g_mu());
+    if (g_active != nullptr && g_active != this) return false;
+    g_active = this;
+    return true;
+  };
+  auto release = [this] {
+    std::lock_guard<std::mutex> lock(g_mu());
+    if (g_active == this) g_active = nullptr;
+  };
   {
     std::lock_guard<std::mutex> lock(g_mu());
     if (g_active != nullptr && g_active != this) {
       return fail("error", "cupti: another CUPTI collector is already active in this process");
     }
-    g_active = this;
   }
-  auto release = [this] {
-    std::lock_guard<std::mutex> lock(g_mu());
-    if (g_active == this) g_active = nullptr;
-  };
 
+  // Everything buffer processing reads is set up before this collector becomes g_active.
   store_ = context.store;
   TraceStore& s = *store_;
   cat_kernel_ = s.intern("kernel");
@@ -355,6 +372,9 @@ Status CuptiCollector::start(const CollectorContext& context) {
 
   pool().configure(options_.buffer_bytes, options_.max_buffers);
   g_null_buffers_ok.store(version_ >= kNullBufferSafeVersion);
+  if (!claim()) {
+    return fail("error", "cupti: another CUPTI collector is already active in this process");
+  }
   CUptiResult r = api_.register_callbacks(buffer_requested, buffer_completed);
   if (r != CUPTI_SUCCESS) {
     release();
@@ -383,8 +403,8 @@ Status CuptiCollector::start(const CollectorContext& context) {
       enabled_.clear();
       release();
       return fail("unavailable", std::string("cupti: cuptiActivityEnable(") + k.name +
-                               ") failed: " + result_text(r) +
-                               " (no NVIDIA driver/GPU, or profiling not permitted?)");
+                                     ") failed: " + result_text(r) +
+                                     " (no NVIDIA driver/GPU, or profiling not permitted?)");
     }
     enabled_.push_back(k.kind);
   }
@@ -394,7 +414,8 @@ Status CuptiCollector::start(const CollectorContext& context) {
   running_.store(true);
   std::lock_guard<std::mutex> lock(state_mu_);
   state_ = "running";
-  message_ = "libcupti " + library_.path() + " (CUPTI API version " + std::to_string(version_) + ")";
+  message_ =
+      "libcupti " + library_.path() + " (CUPTI API version " + std::to_string(version_) + ")";
   return OkStatus();
 }
 

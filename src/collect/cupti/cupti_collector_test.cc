@@ -29,11 +29,15 @@ struct Found {
 
 std::string render(const ArgValue& v) {
   switch (v.type) {
-    case ArgType::kInt: return std::to_string(v.i);
-    case ArgType::kUint: return std::to_string(v.u);
+    case ArgType::kInt:
+      return std::to_string(v.i);
+    case ArgType::kUint:
+      return std::to_string(v.u);
     case ArgType::kString:
-    case ArgType::kJson: return std::string(v.s);
-    default: return "?";
+    case ArgType::kJson:
+      return std::string(v.s);
+    default:
+      return "?";
   }
 }
 
@@ -68,8 +72,8 @@ class CuptiCollectorTest : public ::testing::Test {
     setenv("HUOYAN_CUPTI_LIBRARY", HUOYAN_DOUBLE_CUPTI, 1);
     handle_ = dlopen(HUOYAN_DOUBLE_CUPTI, RTLD_NOW);
     ASSERT_NE(handle_, nullptr) << dlerror();
-    auto fn = reinterpret_cast<HuoyanCuptiDoubleControlFn>(
-        dlsym(handle_, "huoyan_cupti_double_control"));
+    auto fn =
+        reinterpret_cast<HuoyanCuptiDoubleControlFn>(dlsym(handle_, "huoyan_cupti_double_control"));
     ASSERT_NE(fn, nullptr);
     ctl_ = fn();
     ctl_->reset();
@@ -169,7 +173,7 @@ TEST_F(CuptiCollectorTest, StepsResolveThroughExternalCorrelationWhenCompletedOu
   // Kernels first: their external-correlation and launch records are in a later buffer.
   EXPECT_EQ(ctl_->complete(HUOYAN_CUPTI_DEVICE_QUEUE), 2);
   EXPECT_TRUE(events_of_kind(store_, EventKind::kKernel).empty());  // parked, not guessed
-  EXPECT_EQ(ctl_->complete(HUOYAN_CUPTI_HOST_QUEUE), 3);  // 1 external + 2 API records
+  EXPECT_EQ(ctl_->complete(HUOYAN_CUPTI_HOST_QUEUE), 3);            // 1 external + 2 API records
 
   auto kernels = events_of_kind(store_, EventKind::kKernel);  // resolved before stop
   ASSERT_EQ(kernels.size(), 2u);

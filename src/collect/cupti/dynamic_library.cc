@@ -8,6 +8,18 @@ namespace huoyan {
 
 Result<DynamicLibrary> DynamicLibrary::open(const std::string& what,
                                             const std::vector<std::string>& candidates) {
+  // A copy the process already loaded (the application's own libcupti, a preloaded libmspti)
+  // wins: a second copy of a vendor profiling library in one process would fight the first.
+  for (const std::string& path : candidates) {
+    if (path.empty()) continue;
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    if (handle != nullptr) {
+      DynamicLibrary lib;
+      lib.handle_ = handle;
+      lib.path_ = path;
+      return lib;
+    }
+  }
   std::string tried;
   for (const std::string& path : candidates) {
     if (path.empty()) continue;

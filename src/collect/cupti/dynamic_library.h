@@ -18,8 +18,9 @@ class DynamicLibrary {
  public:
   DynamicLibrary() = default;
 
-  // Opens the first candidate that loads (RTLD_NOW | RTLD_LOCAL). On failure the error names
-  // every candidate with its dlerror text, prefixed by `what` (e.g. "libcupti.so not found").
+  // Returns the first candidate the process has already loaded, else opens the first one that
+  // loads (RTLD_NOW | RTLD_LOCAL). On failure the error names every candidate with its dlerror
+  // text, prefixed by `what` (e.g. "libcupti.so not found").
   static Result<DynamicLibrary> open(const std::string& what,
                                      const std::vector<std::string>& candidates);
 
