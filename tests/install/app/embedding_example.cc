@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
     // (the prompt at prefill, then one per decode step).
     const uint32_t tokens = iteration == 0 ? 16 : 1;
     huoyan::StepScope step({{"req-1", tokens}, {"req-2", tokens}, {"req-3", tokens}});
-    HUOYAN_SCOPE_ATTRS("forward", {"iteration", iteration}, {"phase", iteration == 0 ? "prefill" : "decode"});
+    HUOYAN_SCOPE_ATTRS("forward", {"iteration", iteration},
+                       {"phase", iteration == 0 ? "prefill" : "decode"});
 
     // Device kernels launched here carry the step.
     gpu.launch(/*stream=*/0, "attention", /*dur_ns=*/20'000);
