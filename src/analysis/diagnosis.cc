@@ -98,7 +98,7 @@ std::string pct(double fraction) {
 
 std::string num(double v) {
   const double a = std::fabs(v);
-  if (a >= 100) return fmt::format("{:.0f}", v);
+  if (a >= 100 || (v == std::floor(v) && a < 1e15)) return fmt::format("{:.0f}", v);
   if (a >= 10) return fmt::format("{:.1f}", v);
   if (a >= 1 || a == 0) return fmt::format("{:.2f}", v);
   return fmt::format("{:.3g}", v);

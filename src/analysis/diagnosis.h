@@ -98,6 +98,7 @@ struct DiagnosisConfig {
   double bandwidth_high = 0.7;  // at or above: the kernel is at the bandwidth roof
   int64_t block_size_max = 8;   // block_size at or below this is "small"
   int64_t block_size_suggested = 32;
+  double block_overhead_max = 0.3;  // most of a kernel's time blamed on per-block costs
 
   // host-bound
   double host_share = 0.2;   // scheduling phases over this share of step time

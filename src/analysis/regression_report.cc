@@ -100,6 +100,20 @@ const Labels& labels(Lang lang) {
   return lang == Lang::kZh ? zh : en;
 }
 
+// Severity as shown to people (JSON keeps the identifiers).
+std::string_view severity_label(Severity s, Lang lang) {
+  if (lang == Lang::kEn) return severity_name(s);
+  switch (s) {
+    case Severity::kInfo:
+      return "提示";
+    case Severity::kWarning:
+      return "警告";
+    case Severity::kCritical:
+      return "严重";
+  }
+  return "";
+}
+
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
@@ -155,7 +169,8 @@ void write_report_text(const AnalyzeReport& r, BufferedOut& out) {
   if (r.diagnosed && r.findings.empty()) out.put(fmt::format("  {}\n", l.none));
   for (size_t i = 0; i < r.findings.size(); ++i) {
     const Finding& f = r.findings[i];
-    out.put(fmt::format("  {}. [{}] {}\n", i + 1, severity_name(f.severity), f.title.in(r.lang)));
+    out.put(fmt::format("  {}. [{}] {}\n", i + 1, severity_label(f.severity, r.lang),
+                        f.title.in(r.lang)));
     out.put(fmt::format("     {}: {}\n", l.cause, f.cause.in(r.lang)));
     out.put(fmt::format("     {}: {}\n", l.suggestion, f.suggestion.in(r.lang)));
     if (f.saved_ns > 0) out.put(fmt::format("     {}: ~{}\n", l.saving, format_ns(f.saved_ns)));
@@ -393,9 +408,9 @@ void write_report_junit(const AnalyzeReport& r, BufferedOut& out) {
     if (r.diagnosed && r.findings.empty()) t.put(fmt::format("  {}\n", l.none));
     for (size_t i = 0; i < r.findings.size(); ++i) {
       const Finding& f = r.findings[i];
-      t.put(fmt::format("{}. [{}] {}\n   {}: {}\n   {}: {}\n", i + 1, severity_name(f.severity),
-                        f.title.in(r.lang), l.cause, f.cause.in(r.lang), l.suggestion,
-                        f.suggestion.in(r.lang)));
+      t.put(fmt::format("{}. [{}] {}\n   {}: {}\n   {}: {}\n", i + 1,
+                        severity_label(f.severity, r.lang), f.title.in(r.lang), l.cause,
+                        f.cause.in(r.lang), l.suggestion, f.suggestion.in(r.lang)));
       if (f.saved_ns > 0) t.put(fmt::format("   {}: ~{}\n", l.saving, format_ns(f.saved_ns)));
     }
     for (const auto& n : r.notes) t.put(fmt::format("note: {}\n", n));
@@ -451,7 +466,8 @@ void write_report_markdown(const AnalyzeReport& r, BufferedOut& out) {
   if (r.diagnosed && r.findings.empty()) out.put(fmt::format("{}\n\n", l.none));
   for (size_t i = 0; i < r.findings.size(); ++i) {
     const Finding& f = r.findings[i];
-    out.put(fmt::format("{}. **{}** — {}\n", i + 1, severity_name(f.severity), f.title.in(r.lang)));
+    out.put(fmt::format("{}. **{}** — {}\n", i + 1, severity_label(f.severity, r.lang),
+                        f.title.in(r.lang)));
     out.put(fmt::format("   - {}: {}\n", l.cause, f.cause.in(r.lang)));
     out.put(fmt::format("   - {}: {}\n", l.suggestion, f.suggestion.in(r.lang)));
     if (f.saved_ns > 0) out.put(fmt::format("   - {}: ~{}\n", l.saving, format_ns(f.saved_ns)));

@@ -236,6 +236,7 @@ bool diagnosis_field(DiagnosisConfig& config, std::string_view key, element valu
       {"bandwidth_high", [](D& d, element v) { d.bandwidth_high = share(v); }},
       {"block_size_max", [](D& d, element v) { d.block_size_max = count(v); }},
       {"block_size_suggested", [](D& d, element v) { d.block_size_suggested = count(v); }},
+      {"block_overhead_max", [](D& d, element v) { d.block_overhead_max = share(v); }},
       {"host_share", [](D& d, element v) { d.host_share = share(v); }},
       {"idle_share", [](D& d, element v) { d.idle_share = share(v); }},
       {"lock_share", [](D& d, element v) { d.lock_share = share(v); }},

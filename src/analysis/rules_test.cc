@@ -1,5 +1,8 @@
 #include "src/analysis/rules.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "src/analysis/rules_check.h"
@@ -144,6 +147,25 @@ TEST(RulesFile, ErrorsNameThePathAndLeaveRulesUnchanged) {
             "rules.json: regression.confidence: confidence must be above 50% and below 100%");
   EXPECT_EQ(err("{\"threshold\":").rfind("rules.json: not valid JSON (", 0), 0u);
 }
+
+#ifdef HUOYAN_SOURCE_DIR
+// The example of docs/rules.md must stay a valid rules file.
+TEST(RulesFile, DocumentedExampleParses) {
+  std::ifstream in(std::string(HUOYAN_SOURCE_DIR) + "/docs/rules.md");
+  ASSERT_TRUE(in) << "docs/rules.md";
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const size_t begin = doc.find("```json\n");
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = doc.find("```", begin + 8);
+  AnalysisRules r;
+  const Status st = parse_rules_json(doc.substr(begin + 8, end - begin - 8), "docs/rules.md", &r);
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(r.kernels.size(), 3u);
+  EXPECT_EQ(r.diagnosis.device, "Ascend 910B");
+}
+#endif
 
 TEST(RulesFile, MissingFile) {
   AnalysisRules r;

@@ -42,11 +42,16 @@ void print_text(const std::vector<KernelDiff>& rows, size_t total_rows) {
                      width, "base", "new", "base", "new", "", "", "base", "new");
   for (const auto& r : rows) {
     const std::string name = r.name.size() > 60 ? r.name.substr(0, 57) + "..." : r.name;
+    // A side the kernel is absent from shows "-", not zeros.
+    const bool b = r.status != DiffStatus::kNew;
+    const bool n = r.status != DiffStatus::kVanished;
+    auto count = [](bool present, uint64_t v) { return present ? std::to_string(v) : "-"; };
+    auto time = [](bool present, int64_t v) { return present ? format_duration(v) : "-"; };
     const std::string delta = (r.delta_total_ns > 0 ? "+" : "") + format_duration(r.delta_total_ns);
     out += fmt::format("{:<{}}  {:>8}  {:>8}  {:>12}  {:>12}  {:>13}  {:>9}  {:>12}  {:>12}\n",
-                       name, width, r.base_count, r.new_count, format_duration(r.base_total_ns),
-                       format_duration(r.new_total_ns), delta, relative_text(r),
-                       format_duration(r.base_mean_ns), format_duration(r.new_mean_ns));
+                       name, width, count(b, r.base_count), count(n, r.new_count),
+                       time(b, r.base_total_ns), time(n, r.new_total_ns), delta, relative_text(r),
+                       time(b, r.base_mean_ns), time(n, r.new_mean_ns));
   }
   if (total_rows > rows.size()) {
     out += fmt::format("({} more rows; --limit 0 shows all)\n", total_rows - rows.size());
