@@ -235,7 +235,7 @@ void ChromeEventDecoder::Impl::event(const JsonStream::Value& v) {
     if (malformed++ == 0) first_malformed = v.offset;
     skip("malformed event JSON");
   } else {
-    apply(v.offset);
+    apply();
   }
 }
 
@@ -253,7 +253,7 @@ void ChromeEventDecoder::Impl::set_id(const Scalar& s, bool local, Event& e) {
   if (local) e.flags |= event_flags::kIdLocal;
 }
 
-void ChromeEventDecoder::Impl::apply(uint64_t /*offset*/) {
+void ChromeEventDecoder::Impl::apply() {
   if (!f.ph.present) {
     skip("missing ph");
     return;

@@ -2,17 +2,42 @@
 //
 // The top-level walker (chrome_json_reader.cc) cuts each event object out of the input with
 // JsonStream; this decoder parses it with simdjson On-Demand and appends it through a
-// TraceStore::Writer held for batches of events. Rules, in brief (the .cc has the details):
-//  - "ph" X → duration event classified by "cat" (kernel/memcpy/memset, else span); B/E are
-//    buffered per (pid, tid) and paired at finish(); i/I instants, C counters, s/t/f flows,
-//    b/e/n async; M metadata updates processes and tracks; any other phase is counted as
-//    skipped ("unsupported phase 'P'").
-//  - "ts"/"dur" are microseconds, as numbers or numeric strings, converted to ns from their
-//    digits. "pid"/"tid" may be strings: numeric ones become numbers, others a stable
-//    synthetic id with the text kept as the process/track label.
-//  - Duplicate keys: the last occurrence wins, in the event object and in "args" alike.
-//  - Bad input never stops the import: each problem is counted in store.skips() under a short
-//    reason; events that cannot be stored are counted as skipped.
+// TraceStore::Writer held for batches of a few thousand events (released before every
+// blocking read, so readers of the store are never starved). The rules:
+//  - Phases: "X" → a duration event, its kind from "cat" (duration_kind_from_cat()). "B"/"E"
+//    are buffered per (pid, tid) and paired at finish() (PendingSlices: stable sort by ts, a
+//    stack, names ignored); an unmatched E is skipped ("unmatched E"), an unclosed B is kept,
+//    running to the last timestamp of the trace, with event_flags::kUnclosed ("unclosed B").
+//    "i"/"I" → kInstant ("s":"g"/"p" → scope flags); "C" → kCounter, every arg a series; "s"/
+//    "t"/"f" → flows and "b"/"e"/"n" → async, with "id" or "id2" {"local"|"global"} ("bp":"e"
+//    → kBindEnclosing); "M" → process/track names, sort indexes and labels (other "M" names
+//    are kept in Process::labels with their first arg's value). Any other phase (P, O, N, D,
+//    R, legacy S/T/F…) is skipped and counted per letter ("unsupported phase 'P'").
+//  - "ts"/"dur": microseconds, as numbers or numeric strings (Ascend), converted to ns from
+//    their digits, never through a double. Missing or unreadable ts → skipped ("missing ts",
+//    "bad ts"). An "X" without "dur" is kept with dur 0 and counted ("X without dur …"): its
+//    "tdur", if any, is thread (CPU) time, not wall time, so it is not used. A negative dur is
+//    skipped ("negative dur"), one that is not a number or overflows int64 ns (NaN, "abc",
+//    1e400, ts+dur past 2^63) too ("bad dur").
+//  - "pid"/"tid": integers, or strings — numeric strings become their number, any other text
+//    a stable synthetic id (2^52 + a 48-bit hash of the text, so the same text maps to the
+//    same id in every file and run) with the text kept as Process::label / Track::tid_label.
+//    ReadOptions::pid_offset is added to every pid.
+//  - Ids ("id", "id2", args.correlation): exact 64-bit integers (also beyond 2^53); "0x…"
+//    strings → kIdHex; other non-numeric strings are interned → kIdString.
+//  - "args": integers exact (kInt/kUint), other numbers kDouble (kJson text beyond double
+//    range), strings, booleans, null, nested objects/arrays as their raw JSON (kJson). Numeric
+//    "correlation" (duration events and instants) → Event::id, numeric "step" → Event::step,
+//    string "request_id" → Event::request (not counters): these are not kept as args.
+//  - Duplicate keys: the last occurrence wins, in the event object and in "args" alike (a
+//    second "args" object replaces the first).
+//  - Bad bytes: an event with invalid UTF-8 or raw control characters in strings is parsed
+//    again after replacing the offending bytes with '?' (' ' for tab/CR/LF) and counted
+//    ("invalid UTF-8 repaired", "control characters in strings repaired"); an event nested
+//    deeper than kMaxDepth, or that simdjson rejects, is skipped ("args nested too deep",
+//    "malformed event JSON").
+// Counters go to store.skips() (flushed at the end); ReadStats::skipped counts only the events
+// that were not stored.
 #pragma once
 
 #include <cstdint>

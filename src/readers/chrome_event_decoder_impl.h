@@ -160,7 +160,7 @@ struct ChromeEventDecoder::Impl {
 
   // --- applying ---
   void event(const JsonStream::Value& v);
-  void apply(uint64_t offset);
+  void apply();
   void metadata_event();
   void set_id(const Scalar& s, bool local, Event& e);
   void emit(const Event& e, std::span<const Arg> a) {

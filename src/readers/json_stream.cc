@@ -172,11 +172,27 @@ bool JsonStream::refill(size_t keep_from) {
     pos_ = pos_ >= keep_from ? pos_ - keep_from : 0;
     end_ = keep;
   }
-  if (!buf_ || cap_ - end_ < std::max<size_t>(1, block_bytes_ / 2)) {
-    // The carried-over value fills most of the buffer: grow so the next block fits beside it.
-    const size_t new_cap = std::max(cap_ * 2, end_ + block_bytes_);
-    // Zeroed so the scanner's 16-byte loads past the data never read uninitialised memory.
-    std::unique_ptr<char[]> bigger(new char[new_cap + kPadding]());
+  const size_t free = cap_ - end_;
+  if (!buf_ || free == 0 || (cap_ >= block_bytes_ && free < block_bytes_ / 2)) {
+    size_t new_cap;
+    if (!buf_) {
+      // A small file gets a small buffer: no 8 MB allocation to read 1 KB.
+      new_cap = block_bytes_;
+      const uint64_t size = src_.file_size();
+      const uint64_t at = src_.file_position();
+      if (!src_.compressed() && size > at) {
+        new_cap = static_cast<size_t>(std::clamp<uint64_t>(size - at + 1, 4096, block_bytes_));
+      }
+    } else if (cap_ < block_bytes_) {
+      new_cap = std::min(cap_ * 2, block_bytes_);
+    } else {
+      // The carried-over value fills most of the buffer: grow so a block fits beside it.
+      new_cap = std::max(cap_ * 2, end_ + block_bytes_);
+    }
+    std::unique_ptr<char[]> bigger(new char[new_cap + kPadding]);
+    // The scanner's vector loads may read up to 32 bytes past the data; their bits are masked
+    // off, but the padding is zeroed so they never read uninitialised memory past the end.
+    std::memset(bigger.get() + new_cap, 0, kPadding);
     if (end_ > 0) std::memcpy(bigger.get(), buf_.get(), end_);
     buf_ = std::move(bigger);
     cap_ = new_cap;
