@@ -428,7 +428,9 @@ std::vector<ThreadStats> HostCollector::thread_stats() const {
     out.push_back(std::move(t));
   };
   for (const auto& b : Registry::get().buffers()) add(*b);
-  for (const auto& b : Registry::get().recent_retired()) add(*b);
+  for (const auto& r : Registry::get().recent_retired()) {
+    out.push_back(ThreadStats{r.tid, r.name, r.recorded, r.dropped, 0, true});
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 // ProfileSnapshot: selection of events, steps and requests from a store, per-request totals,
 // and the Chrome JSON export of the selection.
 #include <algorithm>
+#include <cstdint>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -51,34 +52,63 @@ struct Window {
   }
 };
 
-RequestTotals totals_of(const TraceStore& store, const Snapshot& snap, const RequestInfo& info,
-                        const Window& window) {
-  RequestTotals t;
-  t.id = std::string(store.str(info.id));
-  t.arrival_ns = info.arrival;
-  t.first_token_ns = info.first_token;
-  t.finish_ns = info.finish;
-  t.tokens_in = info.tokens_in;
-  t.tokens_out = info.tokens_out;
-  std::unordered_set<uint64_t> steps;
-  for (const auto& a : request_device_events(store, snap, info.id, AttributionMode::kShared)) {
-    if (!window.contains(*snap.at(a.seq))) continue;
-    t.device_shared_ns += a.ns;
-    ++t.device_events;
+// Totals of `requests` in one pass over the steps they were members of (not one pass per
+// request: a full snapshot may cover many thousands), with the same rules as
+// request_device_events(): device events of the step visible in the snapshot, apportioned by
+// apportion(), a request counted once per step.
+std::vector<RequestTotals> totals_of(const TraceStore& store, const Snapshot& snap,
+                                     const std::vector<RequestInfo>& requests,
+                                     const Window& window) {
+  std::vector<RequestTotals> out(requests.size());
+  std::unordered_map<StringId, size_t> index;
+  std::vector<uint64_t> step_ids;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const RequestInfo& info = requests[i];
+    RequestTotals& t = out[i];
+    t.id = std::string(store.str(info.id));
+    t.arrival_ns = info.arrival;
+    t.first_token_ns = info.first_token;
+    t.finish_ns = info.finish;
+    t.tokens_in = info.tokens_in;
+    t.tokens_out = info.tokens_out;
+    index.emplace(info.id, i);
+    step_ids.insert(step_ids.end(), info.steps.begin(), info.steps.end());
+    for (EventSeq seq : store.events_of_request(info.id)) {
+      if (!snap.contains(seq)) continue;
+      const EventView ev = snap.at(seq);
+      if (ev->kind == EventKind::kSpan && window.contains(*ev)) t.host_ns += ev->dur;
+    }
   }
-  for (const auto& a : request_device_events(store, snap, info.id, AttributionMode::kApportioned)) {
-    if (window.contains(*snap.at(a.seq))) t.device_apportioned_ns += a.ns;
+  std::sort(step_ids.begin(), step_ids.end());
+  step_ids.erase(std::unique(step_ids.begin(), step_ids.end()), step_ids.end());
+  std::vector<size_t> member_of;  // per step member: index into `out`, or SIZE_MAX
+  for (uint64_t id : step_ids) {
+    const auto step = store.step(id);
+    if (!step) continue;
+    member_of.assign(step->members.size(), SIZE_MAX);
+    std::unordered_set<StringId> seen;
+    for (size_t m = 0; m < step->members.size(); ++m) {
+      auto it = index.find(step->members[m].request);
+      if (it != index.end() && seen.insert(step->members[m].request).second) {
+        member_of[m] = it->second;
+        if (window.overlaps(step->start, step->end)) ++out[it->second].steps;
+      }
+    }
+    for (EventSeq seq : store.events_of_step(id)) {
+      if (!snap.contains(seq)) continue;
+      const EventView ev = snap.at(seq);
+      if (!snap.is_device_event(*ev) || !window.contains(*ev)) continue;
+      const std::vector<int64_t> parts = apportion(ev->dur, step->members);
+      for (size_t m = 0; m < member_of.size(); ++m) {
+        if (member_of[m] == SIZE_MAX) continue;
+        RequestTotals& t = out[member_of[m]];
+        t.device_shared_ns += ev->dur;
+        t.device_apportioned_ns += parts[m];
+        ++t.device_events;
+      }
+    }
   }
-  for (uint64_t id : info.steps) {
-    auto step = store.step(id);
-    if (step && window.overlaps(step->start, step->end)) ++t.steps;
-  }
-  for (EventSeq seq : store.events_of_request(info.id)) {
-    if (!snap.contains(seq)) continue;
-    const EventView ev = snap.at(seq);
-    if (ev->kind == EventKind::kSpan && window.contains(*ev)) t.host_ns += ev->dur;
-  }
-  return t;
+  return out;
 }
 
 }  // namespace
@@ -142,9 +172,7 @@ ProfileSnapshot ProfilerAccess::make_snapshot(
       });
     }
   }
-  for (const RequestInfo& info : candidates) {
-    d->totals.push_back(totals_of(store, snap, info, window));
-  }
+  d->totals = totals_of(store, snap, candidates, window);
   d->requests = std::move(candidates);
 
   ProfileSnapshot out;

@@ -92,8 +92,7 @@ void Registry::retire(const std::shared_ptr<ThreadBuffer>& buffer) {
   if (it == buffers_.end()) return;
   buffers_.erase(it);
   retired_dropped_ += buffer->dropped();
-  retired_recorded_ += buffer->recorded();
-  retired_.push_back(buffer);
+  retired_.push_back(Retired{buffer->tid(), buffer->name(), buffer->recorded(), buffer->dropped()});
   while (retired_.size() > 16) retired_.pop_front();
 }
 
@@ -114,12 +113,7 @@ uint64_t Registry::retired_dropped() const {
   return retired_dropped_;
 }
 
-uint64_t Registry::retired_recorded() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return retired_recorded_;
-}
-
-std::vector<std::shared_ptr<ThreadBuffer>> Registry::recent_retired() const {
+std::vector<Registry::Retired> Registry::recent_retired() const {
   std::lock_guard<std::mutex> lock(mu_);
   return {retired_.begin(), retired_.end()};
 }

@@ -152,10 +152,16 @@ class Registry {
   // Drops a buffer of an exited thread that the consumer has drained completely.
   void retire(const std::shared_ptr<ThreadBuffer>& buffer);
 
-  // Drops and stats of buffers retired so far (their threads exited).
+  // Records dropped by the threads retired so far.
   uint64_t retired_dropped() const;
-  uint64_t retired_recorded() const;
-  std::vector<std::shared_ptr<ThreadBuffer>> recent_retired() const;
+  // The last few retired threads (their buffers are freed; these are copies of their stats).
+  struct Retired {
+    int64_t tid;
+    std::string name;
+    uint64_t recorded;
+    uint64_t dropped;
+  };
+  std::vector<Retired> recent_retired() const;
 
   // Called by the exiting thread.
   void thread_exited(const std::shared_ptr<ThreadBuffer>& buffer);
@@ -164,9 +170,8 @@ class Registry {
   Registry() = default;
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<ThreadBuffer>> buffers_;
-  std::deque<std::shared_ptr<ThreadBuffer>> retired_;  // the last few, for stats
+  std::deque<Retired> retired_;
   uint64_t retired_dropped_ = 0;
-  uint64_t retired_recorded_ = 0;
   const void* consumer_ = nullptr;
   std::atomic<size_t> buffer_slots_{size_t{1} << 15};
 };
