@@ -73,11 +73,11 @@ TEST(FlameTreeTest, KernelsSitUnderTheHostPhaseThatLaunchedThem) {
   ASSERT_TRUE(write_folded(tree, folded).ok());
   EXPECT_EQ(folded.str(),
             "step;select_batch 100\n"
-            "step;forward 300\n"
+            "step;forward 200\n"
             "step;forward;Int4Gemm 600\n"
             "step;forward;RMSNorm 100\n"
             "NPU 0;Int4Gemm 10\n");
-  EXPECT_EQ(tree.root().value, 100 + 300 + 600 + 100 + 10);
+  EXPECT_EQ(tree.root().value, 100 + 200 + 600 + 100 + 10);
 }
 
 TEST(FlameTreeTest, RequestModeApportionsAndFoldsSmallNodes) {

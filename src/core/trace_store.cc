@@ -18,7 +18,8 @@ std::string_view device_type_name(DeviceType t) {
 }
 
 int64_t device_pid(DeviceType type, int32_t device) {
-  return (int64_t{1} << 40) + static_cast<int64_t>(type) * (int64_t{1} << 32) + device;
+  // Above Linux's largest pid (2^22) yet inside int32: Perfetto rejects pids beyond 2^32 - 1.
+  return (int64_t{1} << 30) + static_cast<int64_t>(type) * (int64_t{1} << 24) + device;
 }
 
 TraceStore::TraceStore(StoreOptions options)
@@ -155,44 +156,41 @@ EventSeq TraceStore::Writer::append(const Event& e, std::span<const Arg> args) {
 void TraceStore::Writer::add_step(Step step) {
   auto& s = *store_;
   for (const auto& m : step.members) {
-    auto it = s.requests_.find(m.request);
-    if (it == s.requests_.end()) {
-      RequestInfo info;
-      info.id = m.request;
-      it = s.requests_.emplace(m.request, std::move(info)).first;
-      s.request_order_.push_back(m.request);
-    }
-    auto& steps = it->second.steps;
+    auto& steps = s.request_entry_locked(m.request).steps;
     if (steps.empty() || steps.back() != step.id) steps.push_back(step.id);
   }
   s.steps_[step.id] = std::move(step);
   while (s.steps_.size() > s.max_steps_) s.steps_.erase(s.steps_.begin());
-  while (s.requests_.size() > s.max_requests_ && !s.request_order_.empty()) {
-    s.requests_.erase(s.request_order_.front());
-    s.request_order_.pop_front();
+}
+
+RequestInfo& TraceStore::request_entry_locked(StringId request) {
+  auto it = requests_.find(request);
+  if (it == requests_.end()) {
+    RequestInfo info;
+    info.id = request;
+    it = requests_.emplace(request, std::move(info)).first;
+    request_order_.push_back(request);
+    while (requests_.size() > max_requests_ && !request_order_.empty()) {
+      requests_.erase(request_order_.front());
+      request_order_.pop_front();
+    }
+    it = requests_.find(request);
   }
+  return it->second;
 }
 
 void TraceStore::Writer::mark_request(StringId request, RequestMark mark, int64_t ts) {
-  auto& s = *store_;
-  auto it = s.requests_.find(request);
-  if (it == s.requests_.end()) {
-    RequestInfo info;
-    info.id = request;
-    it = s.requests_.emplace(request, std::move(info)).first;
-    s.request_order_.push_back(request);
-  }
+  RequestInfo& info = store_->request_entry_locked(request);
   switch (mark) {
-    case RequestMark::kArrival: it->second.arrival = ts; break;
-    case RequestMark::kFirstToken: it->second.first_token = ts; break;
-    case RequestMark::kFinish: it->second.finish = ts; break;
+    case RequestMark::kArrival: info.arrival = ts; break;
+    case RequestMark::kFirstToken: info.first_token = ts; break;
+    case RequestMark::kFinish: info.finish = ts; break;
   }
 }
 
 void TraceStore::Writer::add_request_tokens(StringId request, uint64_t tokens_in,
                                             uint64_t tokens_out) {
-  mark_request(request, RequestMark::kArrival, kNoTime);  // ensures the entry exists
-  auto& info = store_->requests_[request];
+  RequestInfo& info = store_->request_entry_locked(request);
   info.tokens_in += tokens_in;
   info.tokens_out += tokens_out;
 }

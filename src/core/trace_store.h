@@ -172,6 +172,7 @@ class TraceStore {
  private:
   friend class Snapshot;
   void evict_oldest_locked();
+  RequestInfo& request_entry_locked(StringId request);
   void new_chunk_locked();
 
   StoreOptions options_;
