@@ -91,35 +91,30 @@ int64_t paged_attention(const float* q, int q_stride, float* out, int out_stride
   const int bs = cache.block_size();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   int64_t keys = 0;
-  // Head-major within the slice: consecutive prefill tokens of a sequence then re-read the
-  // same head's pages while they are still in cache. Items are independent, so the order does
-  // not change any result.
-  if (item_begin >= item_end) return 0;
-  const int t_first = item_begin / heads, t_last = (item_end - 1) / heads;
-  for (int h = 0; h < heads; ++h) {
-    for (int t = t_first; t <= t_last; ++t) {
-      const int item = t * heads + h;
-      if (item < item_begin || item >= item_end) continue;
-      const float* qh = q + static_cast<size_t>(t) * q_stride + h * hd;
-      const std::span<const int32_t> table = query.tables[query.seq_index[t]];
-      const int ctx = query.pos[t] + 1;
-      const int n_blocks = (ctx + bs - 1) / bs;
+  // Token-major: consecutive items are the heads of one token, which walk the same blocks, and
+  // a block's per-head pages are adjacent ([block][K|V][head]), so TLB entries and DRAM pages
+  // are reused. (Head-major was measured up to 1.5x slower at decode with 8-token blocks.)
+  for (int item = item_begin; item < item_end; ++item) {
+    const int t = item / heads, h = item % heads;
+    const float* qh = q + static_cast<size_t>(t) * q_stride + h * hd;
+    const std::span<const int32_t> table = query.tables[query.seq_index[t]];
+    const int ctx = query.pos[t] + 1;
+    const int n_blocks = (ctx + bs - 1) / bs;
 
-      // Pass 1: scores, one block (page) at a time through the block table.
-      float max_score = -std::numeric_limits<float>::infinity();
-      for (int b = 0; b < n_blocks; ++b) {
-        max_score = score_rows(qh, cache.k_page(device, layer, table[b], h),
-                               std::min(bs, ctx - b * bs), hd, scale, scores + b * bs, max_score);
-      }
-      const float inv_sum = softmax_unnormalized(scores, ctx, max_score);
-
-      // Pass 2: probability-weighted sum of V, again block by block.
-      float* oh = out + static_cast<size_t>(t) * out_stride + h * hd;
-      weighted_values(
-          scores, ctx, bs, hd, [&](int b) { return cache.v_page(device, layer, table[b], h); },
-          inv_sum, oh);
-      keys += ctx;
+    // Pass 1: scores, one block (page) at a time through the block table.
+    float max_score = -std::numeric_limits<float>::infinity();
+    for (int b = 0; b < n_blocks; ++b) {
+      max_score = score_rows(qh, cache.k_page(device, layer, table[b], h),
+                             std::min(bs, ctx - b * bs), hd, scale, scores + b * bs, max_score);
     }
+    const float inv_sum = softmax_unnormalized(scores, ctx, max_score);
+
+    // Pass 2: probability-weighted sum of V, again block by block.
+    float* oh = out + static_cast<size_t>(t) * out_stride + h * hd;
+    weighted_values(
+        scores, ctx, bs, hd, [&](int b) { return cache.v_page(device, layer, table[b], h); },
+        inv_sum, oh);
+    keys += ctx;
   }
   return keys;
 }
