@@ -10,6 +10,8 @@
 #include <benchmark/benchmark.h>
 #include <time.h>
 
+#include <thread>
+
 #include "huoyan/huoyan.h"
 #include "src/collect/clock.h"
 #include "src/recording/host_collector.h"
@@ -157,7 +159,8 @@ void BM_Drain(benchmark::State& state) {
   const bool in_step = state.range(1) != 0;
   for (auto _ : state) {
     state.PauseTiming();
-    {
+    // A fresh thread: a thread's buffer size is fixed by its first record.
+    std::thread producer([&] {
       StepScope step({{"req", 1}});
       for (int64_t i = 0; i < records - 8; ++i) {
         if (in_step) {
@@ -166,7 +169,8 @@ void BM_Drain(benchmark::State& state) {
           HUOYAN_SCOPE("drained");
         }
       }
-    }
+    });
+    producer.join();
     state.ResumeTiming();
     host->flush();
   }
