@@ -383,12 +383,12 @@ void CannCollector::flush() {
 }
 
 void CannCollector::on_step_begin(uint64_t step) {
-  if (!running_.load(std::memory_order_relaxed) || !mspti_running_) return;
+  if (!running_.load(std::memory_order_acquire) || !mspti_running_.load()) return;
   mspti_->push_external(kStepKind, step);
 }
 
 void CannCollector::on_step_end(uint64_t /*step*/) {
-  if (!running_.load(std::memory_order_relaxed) || !mspti_running_) return;
+  if (!running_.load(std::memory_order_acquire) || !mspti_running_.load()) return;
   uint64_t last = 0;
   mspti_->pop_external(kStepKind, &last);  // empty (started inside a step): harmless
 }

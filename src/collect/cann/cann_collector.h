@@ -120,8 +120,8 @@ class CannCollector final : public Collector {
   std::unique_ptr<ActivitySink> sink_;
   std::unique_ptr<AclModelSubscriber> acl_;
   std::vector<mspti::ActivityKind> enabled_;
-  void* subscriber_ = nullptr;  // msptiSubscriberHandle
-  bool mspti_running_ = false;
+  void* subscriber_ = nullptr;              // msptiSubscriberHandle
+  std::atomic<bool> mspti_running_{false};  // read by on_step_begin/end on app threads
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> dropped_{0};
   uint64_t events_before_ = 0;

@@ -457,7 +457,7 @@ void CuptiCollector::flush() {
 }
 
 void CuptiCollector::on_step_begin(uint64_t step) {
-  if (!running_.load(std::memory_order_relaxed)) return;
+  if (!running_.load(std::memory_order_acquire)) return;
   thread_local uint64_t registered = 0;  // generation this thread registered its tid with
   if (registered != generation_) {
     registered = generation_;
@@ -468,7 +468,7 @@ void CuptiCollector::on_step_begin(uint64_t step) {
 }
 
 void CuptiCollector::on_step_end(uint64_t /*step*/) {
-  if (!running_.load(std::memory_order_relaxed)) return;
+  if (!running_.load(std::memory_order_acquire)) return;
   uint64_t last = 0;
   api_.pop_external(kStepKind, &last);  // an empty stack (start() inside a step) is harmless
 }
