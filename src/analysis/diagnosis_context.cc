@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include "src/analysis/kernel_stats.h"
@@ -37,24 +39,38 @@ struct Interval {
   bool collective;
 };
 
-// Total length of the union of intervals (sorted in place by start).
-int64_t union_length(std::vector<Interval>* v, bool skip_collective) {
-  std::sort(v->begin(), v->end(), [](const Interval& a, const Interval& b) { return a.ts < b.ts; });
-  int64_t total = 0;
-  int64_t cur_start = 0;
-  int64_t cur_end = std::numeric_limits<int64_t>::min();
-  for (const Interval& iv : *v) {
-    if (skip_collective && iv.collective) continue;
-    if (iv.ts > cur_end) {
-      if (cur_end > cur_start) total += cur_end - cur_start;
-      cur_start = iv.ts;
-      cur_end = iv.end;
-    } else {
-      cur_end = std::max(cur_end, iv.end);
+bool by_start(const Interval& a, const Interval& b) { return a.ts < b.ts; }
+
+// Sorts by start; traces are mostly in order per track, so check before paying for a sort.
+void sort_by_start(std::vector<Interval>* v) {
+  if (!std::is_sorted(v->begin(), v->end(), by_start)) std::sort(v->begin(), v->end(), by_start);
+}
+
+// Lengths of the union of intervals sorted by start: of all of them, and of the
+// non-collective ones.
+std::pair<int64_t, int64_t> union_lengths(const std::vector<Interval>& v) {
+  struct Acc {
+    int64_t total = 0;
+    int64_t start = 0;
+    int64_t end = std::numeric_limits<int64_t>::min();
+    void add(const Interval& iv) {
+      if (iv.ts > end) {
+        if (end > start) total += end - start;
+        start = iv.ts;
+        end = iv.end;
+      } else {
+        end = std::max(end, iv.end);
+      }
     }
+    int64_t done() const { return total + (end > start ? end - start : 0); }
+  };
+  Acc all;
+  Acc compute;
+  for (const Interval& iv : v) {
+    all.add(iv);
+    if (!iv.collective) compute.add(iv);
   }
-  if (cur_end > cur_start) total += cur_end - cur_start;
-  return total;
+  return {all.done(), compute.done()};
 }
 
 int64_t median_of(std::vector<int64_t>* v) {
@@ -66,7 +82,17 @@ int64_t median_of(std::vector<int64_t>* v) {
 
 struct KernelAcc {
   std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> shapes;
+  // Consecutive instances of a kernel usually share a shape: remember the last one.
+  std::pair<int64_t, int64_t> last_key{-2, -2};
+  std::vector<int64_t>* last_shape = nullptr;
   KernelFacts facts;
+};
+
+// Step facts plus the extent of the step's events (for steps whose record lacks times).
+struct StepAcc {
+  StepFacts facts;
+  int64_t first = std::numeric_limits<int64_t>::max();
+  int64_t last = std::numeric_limits<int64_t>::min();
 };
 
 }  // namespace
@@ -102,32 +128,42 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   const StringId n_prepare = find_id(strings, options.prepare_inputs);
   const StringId n_queue = find_id(strings, options.queue_wait);
 
-  std::unordered_map<StringId, KernelAcc> kernels;
+  // Kernels by name: StringIds are dense, so a vector indexes them directly. A deque keeps
+  // each KernelAcc in place (last_shape points into it).
+  std::deque<KernelAcc> kernels;
+  std::vector<uint32_t> kernel_of_name(strings.size(), UINT32_MAX);
   std::unordered_map<StringId, bool> lock_like;  // host span name → looks like a lock wait
   std::vector<int32_t> device_of_process(snapshot.processes().size(), -1);
   std::vector<std::vector<Interval>> by_track(snapshot.tracks().size());
-  std::map<uint64_t, StepFacts> steps;
+  std::map<uint64_t, StepAcc> steps;
   store.for_each_step([&](const Step& s) {
-    StepFacts& f = steps[s.id];
+    StepFacts& f = steps[s.id].facts;
     f.id = s.id;
     f.start = s.start;
     f.end = s.end;
     f.tokens = s.total_tokens();
     f.members = static_cast<uint32_t>(s.members.size());
   });
-  // Step extents seen on events, for steps whose record lacks times.
-  std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> step_extent;
+  // The step of the previous event: events of one step come together.
+  uint64_t cached_step = 0;
+  StepAcc* cached = nullptr;
+  auto step_of = [&](uint64_t id) -> StepAcc& {
+    if (cached == nullptr || id != cached_step) {
+      cached = &steps[id];
+      cached->facts.id = id;
+      cached_step = id;
+    }
+    return *cached;
+  };
   __extension__ __int128 device_total = 0;
 
   snapshot.for_each([&](const EventView& ev) {
     const Event& e = *ev;
     if (!has_duration(e.kind)) return;
     if (e.step != 0) {
-      auto [it, inserted] = step_extent.try_emplace(e.step, e.ts, e.end());
-      if (!inserted) {
-        it->second.first = std::min(it->second.first, e.ts);
-        it->second.second = std::max(it->second.second, e.end());
-      }
+      StepAcc& sa = step_of(e.step);
+      sa.first = std::min(sa.first, e.ts);
+      sa.last = std::max(sa.last, e.end());
     }
     if (!snapshot.is_device_event(e)) {
       // Host span: scheduling phases and lock waits.
@@ -149,15 +185,14 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
       }
       if (e.name == n_select) ctx.select_batch_sorted_ns.push_back(e.dur);
       if (e.step != 0) {
-        StepFacts& f = steps[e.step];
-        f.id = e.step;
+        StepFacts& f = step_of(e.step).facts;
         if (e.name == n_select) f.select_batch_ns += e.dur;
         if (e.name == n_prepare) f.prepare_inputs_ns += e.dur;
         if (e.name == n_queue) f.queue_wait_ns += e.dur;
         f.lock_wait_ns += lock_ns;
       } else if (lock_ns > 0 && !steps.empty()) {
         // A lock wait outside any step still delays the loop: count it on the latest step.
-        steps.rbegin()->second.lock_wait_ns += lock_ns;
+        steps.rbegin()->second.facts.lock_wait_ns += lock_ns;
       }
       return;
     }
@@ -179,14 +214,17 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
     df.first_ts = std::min(df.first_ts, e.ts);
     df.last_end = std::max(df.last_end, e.end());
 
-    auto [it, inserted] = kernels.try_emplace(e.name);
-    KernelAcc& acc = it->second;
-    if (inserted) {
+    if (e.name >= kernel_of_name.size()) kernel_of_name.resize(e.name + 1, UINT32_MAX);
+    if (kernel_of_name[e.name] == UINT32_MAX) {
+      kernel_of_name[e.name] = static_cast<uint32_t>(kernels.size());
+      kernels.emplace_back();
+      KernelAcc& acc = kernels.back();
       acc.facts.name = std::string(snapshot.str(e.name));
       acc.facts.device_type = df.type;
       acc.facts.device = dev;
       acc.facts.collective = is_collective_kernel(acc.facts.name);
     }
+    KernelAcc& acc = kernels[kernel_of_name[e.name]];
     KernelFacts& kf = acc.facts;
     int64_t tokens = -1;
     int64_t batch = -1;
@@ -213,11 +251,15 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
         batch = static_cast<int64_t>(x);
       }
     }
-    acc.shapes[{tokens, batch}].push_back(e.dur);
+    const std::pair<int64_t, int64_t> key{tokens, batch};
+    if (acc.last_shape == nullptr || key != acc.last_key) {
+      acc.last_shape = &acc.shapes[key];
+      acc.last_key = key;
+    }
+    acc.last_shape->push_back(e.dur);
     by_track[e.track].push_back({e.ts, e.end(), kf.collective});
     if (e.step != 0) {
-      StepFacts& f = steps[e.step];
-      f.id = e.step;
+      StepFacts& f = step_of(e.step).facts;
       if (!kf.collective) {
         if (f.device_compute_ns.size() <= static_cast<size_t>(dev)) {
           f.device_compute_ns.resize(static_cast<size_t>(dev) + 1, 0);
@@ -232,18 +274,20 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
 
   // Kernels: sorted durations overall and per shape.
   std::vector<int64_t> all_ns;
-  for (auto& [name, acc] : kernels) {
+  for (KernelAcc& acc : kernels) {
     KernelFacts& kf = acc.facts;
     for (auto& [key, values] : acc.shapes) {
       std::sort(values.begin(), values.end());
+      // Sorted runs, merged below.
+      const auto mid = static_cast<std::ptrdiff_t>(kf.sorted_ns.size());
       kf.sorted_ns.insert(kf.sorted_ns.end(), values.begin(), values.end());
+      std::inplace_merge(kf.sorted_ns.begin(), kf.sorted_ns.begin() + mid, kf.sorted_ns.end());
       KernelFacts::Shape shape;
       shape.tokens = key.first;
       shape.batch = key.second;
       shape.sorted_ns = std::move(values);
       kf.shapes.push_back(std::move(shape));
     }
-    std::sort(kf.sorted_ns.begin(), kf.sorted_ns.end());
     std::stable_sort(kf.shapes.begin(), kf.shapes.end(), [](const auto& a, const auto& b) {
       return a.sorted_ns.size() > b.sorted_ns.size();
     });
@@ -275,7 +319,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   for (TrackId t = 0; t < by_track.size(); ++t) {
     auto& v = by_track[t];
     if (v.empty()) continue;
-    std::sort(v.begin(), v.end(), [](const Interval& a, const Interval& b) { return a.ts < b.ts; });
+    sort_by_start(&v);
     for (size_t i = 1; i < v.size(); ++i) {
       const int64_t gap = v[i].ts - v[i - 1].end;
       if (gap <= 0) continue;
@@ -288,13 +332,14 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
     }
     const int32_t dev = device_of_process[snapshot.track(t).process];
     auto& dst = by_device[static_cast<size_t>(dev)];
+    const auto mid = static_cast<std::ptrdiff_t>(dst.size());
     dst.insert(dst.end(), v.begin(), v.end());
+    std::inplace_merge(dst.begin(), dst.begin() + mid, dst.end(), by_start);
     v = {};
   }
   lf.median_gap_ns = median_of(&gaps);
   for (size_t d = 0; d < by_device.size(); ++d) {
-    ctx.devices[d].busy_ns = union_length(&by_device[d], false);
-    ctx.devices[d].compute_busy_ns = union_length(&by_device[d], true);
+    std::tie(ctx.devices[d].busy_ns, ctx.devices[d].compute_busy_ns) = union_lengths(by_device[d]);
     by_device[d] = {};
   }
   // Devices by label; kernels and steps refer to them by index, so remap those too.
@@ -316,13 +361,11 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   // Steps: fill missing times from their events; the serving window spans them.
   int64_t wstart = std::numeric_limits<int64_t>::max();
   int64_t wend = std::numeric_limits<int64_t>::min();
-  for (auto& [id, f] : steps) {
-    if (f.start == kNoTime || f.end == kNoTime) {
-      auto it = step_extent.find(id);
-      if (it != step_extent.end()) {
-        if (f.start == kNoTime) f.start = it->second.first;
-        if (f.end == kNoTime) f.end = it->second.second;
-      }
+  for (auto& [id, sa] : steps) {
+    StepFacts& f = sa.facts;
+    if (sa.first <= sa.last) {
+      if (f.start == kNoTime) f.start = sa.first;
+      if (f.end == kNoTime) f.end = sa.last;
     }
     std::vector<int64_t> compute(ctx.devices.size(), 0);
     for (size_t d = 0; d < f.device_compute_ns.size(); ++d) {

@@ -31,30 +31,42 @@ RunSamples collect_run_samples(const TraceStore& store, const Snapshot& snapshot
   RunSamples run;
   run.source = std::move(source);
   run.events = snapshot.size();
-  std::unordered_map<StringId, size_t> index;
+  // Kernel index by name (StringIds are dense) and the step of the previous event (events of
+  // a step come together): the per-event cost stays a few array reads.
+  std::vector<uint32_t> index(snapshot.strings().size(), UINT32_MAX);
   std::vector<TrackId> max_track;  // per kernel: track of its longest instance
   std::map<uint64_t, int64_t> device_per_step;
+  uint64_t cached_step = 0;
+  int64_t* step_ns = nullptr;
   __extension__ __int128 device_total = 0;
   snapshot.for_each([&](const EventView& ev) {
     const Event& e = *ev;
     if (!snapshot.is_device_event(e)) return;
     device_total += e.dur;
-    auto [it, inserted] = index.try_emplace(e.name, run.kernels.size());
-    if (inserted) {
+    if (e.name >= index.size()) index.resize(e.name + 1, UINT32_MAX);
+    if (index[e.name] == UINT32_MAX) {
+      index[e.name] = static_cast<uint32_t>(run.kernels.size());
       run.kernels.emplace_back();
       run.kernels.back().name = std::string(snapshot.str(e.name));
       max_track.push_back(e.track);
     }
-    KernelSamples& k = run.kernels[it->second];
+    const uint32_t ki = index[e.name];
+    KernelSamples& k = run.kernels[ki];
     k.ns.push_back(e.dur);
     k.total_ns += e.dur;
     if (k.ns.size() == 1 || e.dur > k.max_ns) {
       k.max_ns = e.dur;
       k.max_ts = e.ts;
       k.max_step = e.step;
-      max_track[it->second] = e.track;
+      max_track[ki] = e.track;
     }
-    if (e.step != 0) device_per_step[e.step] += e.dur;
+    if (e.step != 0) {
+      if (step_ns == nullptr || e.step != cached_step) {
+        step_ns = &device_per_step[e.step];
+        cached_step = e.step;
+      }
+      *step_ns += e.dur;
+    }
   });
   for (size_t i = 0; i < run.kernels.size(); ++i) {
     run.kernels[i].max_track = snapshot.track_label(max_track[i]);

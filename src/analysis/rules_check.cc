@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 
-#include "src/analysis/kernel_stats.h"
 
 namespace huoyan {
 
@@ -41,13 +40,35 @@ bool any_failed(const std::vector<Check>& checks) {
 
 namespace {
 
-// Kernel samples of every run, pooled by name.
+// Kernel samples of every run, pooled by name. The samples stay in the runs (no copy, no
+// sort): thresholds need a count, budgets a max and sometimes a p99 (computed on demand).
 struct Pooled {
   std::string name;
-  std::vector<int64_t> sorted_ns;
+  std::vector<const KernelSamples*> parts;
+  uint64_t count = 0;
   int64_t total_ns = 0;
   const KernelSamples* longest = nullptr;  // the run sample holding the longest instance
   std::string longest_source;
+
+  int64_t max_ns() const { return longest->max_ns; }
+  uint64_t count_over(int64_t limit) const {
+    uint64_t n = 0;
+    for (const auto* k : parts) {
+      for (int64_t v : k->ns) n += v > limit ? 1 : 0;
+    }
+    return n;
+  }
+  // Nearest-rank percentile, as percentile_sorted().
+  int64_t percentile(double p) const {
+    std::vector<int64_t> all;
+    all.reserve(count);
+    for (const auto* k : parts) all.insert(all.end(), k->ns.begin(), k->ns.end());
+    if (all.empty()) return 0;
+    const double rank = std::ceil(p / 100.0 * static_cast<double>(all.size()));
+    const size_t index = std::min(rank < 1 ? 0 : static_cast<size_t>(rank) - 1, all.size() - 1);
+    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(index), all.end());
+    return all[index];
+  }
 };
 
 std::vector<Pooled> pool(const std::vector<RunSamples>& runs, int64_t* device_total) {
@@ -56,9 +77,11 @@ std::vector<Pooled> pool(const std::vector<RunSamples>& runs, int64_t* device_to
   for (const auto& r : runs) {
     *device_total += r.device_total_ns;
     for (const auto& k : r.kernels) {
+      if (k.ns.empty()) continue;
       Pooled& p = by_name[k.name];
       p.name = k.name;
-      p.sorted_ns.insert(p.sorted_ns.end(), k.ns.begin(), k.ns.end());
+      p.parts.push_back(&k);
+      p.count += k.ns.size();
       p.total_ns += k.total_ns;
       if (p.longest == nullptr || k.max_ns > p.longest->max_ns) {
         p.longest = &k;
@@ -67,10 +90,7 @@ std::vector<Pooled> pool(const std::vector<RunSamples>& runs, int64_t* device_to
     }
   }
   std::vector<Pooled> out;
-  for (auto& [name, p] : by_name) {
-    std::sort(p.sorted_ns.begin(), p.sorted_ns.end());
-    out.push_back(std::move(p));
-  }
+  for (auto& [name, p] : by_name) out.push_back(std::move(p));
   return out;
 }
 
@@ -112,7 +132,7 @@ Check expect_check(const NamePattern& pattern, const std::vector<RunSamples>& ru
   std::vector<std::string> matched;
   for (const auto& p : pooled) {
     if (pattern.matches(p.name)) {
-      instances += p.sorted_ns.size();
+      instances += p.count;
       matched.push_back(p.name);
     }
   }
@@ -172,31 +192,28 @@ std::vector<Check> check_kernels(const std::vector<RunSamples>& runs, const Anal
     std::vector<Over> over;
     const Pooled* longest = nullptr;
     for (const auto& k : kernels) {
-      if (k.sorted_ns.empty()) continue;
-      if (longest == nullptr || k.sorted_ns.back() > longest->sorted_ns.back()) longest = &k;
-      const auto first = std::upper_bound(k.sorted_ns.begin(), k.sorted_ns.end(), limit);
-      const auto n = static_cast<uint64_t>(k.sorted_ns.end() - first);
+      if (longest == nullptr || k.max_ns() > longest->max_ns()) longest = &k;
+      const uint64_t n = k.max_ns() > limit ? k.count_over(limit) : 0;
       if (n > 0) over.push_back({&k, n});
     }
-    std::sort(over.begin(), over.end(), [](const Over& a, const Over& b) {
-      return a.k->sorted_ns.back() > b.k->sorted_ns.back();
-    });
+    std::sort(over.begin(), over.end(),
+              [](const Over& a, const Over& b) { return a.k->max_ns() > b.k->max_ns(); });
     if (over.empty()) {
-      c.message = longest == nullptr ? "no kernel instances"
-                                     : fmt::format("longest: {} {} ({})", longest->name,
-                                                   format_ns(longest->sorted_ns.back()),
-                                                   where(*longest, runs.size()));
+      c.message = longest == nullptr
+                      ? "no kernel instances"
+                      : fmt::format("longest: {} {} ({})", longest->name,
+                                    format_ns(longest->max_ns()), where(*longest, runs.size()));
     } else {
       c.status = CheckStatus::kFail;
       uint64_t total = 0;
       for (const auto& o : over) total += o.count;
       const Pooled& w = *over[0].k;
-      c.message = fmt::format("{} instance{} over {}: longest {} {} ({})", total,
-                              total == 1 ? "" : "s", format_ns(limit), w.name,
-                              format_ns(w.sorted_ns.back()), where(w, runs.size()));
+      c.message =
+          fmt::format("{} instance{} over {}: longest {} {} ({})", total, total == 1 ? "" : "s",
+                      format_ns(limit), w.name, format_ns(w.max_ns()), where(w, runs.size()));
       for (const auto& o : over) {
         c.details.push_back(fmt::format("{}: {} of {} instances over, max {}", o.k->name, o.count,
-                                        o.k->sorted_ns.size(), format_ns(o.k->sorted_ns.back())));
+                                        o.k->count, format_ns(o.k->max_ns())));
       }
     }
     checks.push_back(std::move(c));
@@ -206,7 +223,7 @@ std::vector<Check> check_kernels(const std::vector<RunSamples>& runs, const Anal
     if (!b.max_ns && !b.p99_ns && !b.total_ns && !b.max_share) continue;
     bool matched = false;
     for (const auto& k : kernels) {
-      if (!b.pattern.matches(k.name) || k.sorted_ns.empty()) continue;
+      if (!b.pattern.matches(k.name)) continue;
       matched = true;
       Check c;
       c.kind = "budget";
@@ -219,11 +236,10 @@ std::vector<Check> check_kernels(const std::vector<RunSamples>& runs, const Anal
             .push_back(fmt::format("{} {} {} {}", what, value, within ? "<=" : ">", lim));
       };
       if (b.max_ns) {
-        judge("max", k.sorted_ns.back() <= *b.max_ns, format_ns(k.sorted_ns.back()),
-              format_ns(*b.max_ns));
+        judge("max", k.max_ns() <= *b.max_ns, format_ns(k.max_ns()), format_ns(*b.max_ns));
       }
       if (b.p99_ns) {
-        const int64_t p99 = percentile_sorted(k.sorted_ns, 99);
+        const int64_t p99 = k.percentile(99);
         judge("p99", p99 <= *b.p99_ns, format_ns(p99), format_ns(*b.p99_ns));
       }
       if (b.total_ns) {
