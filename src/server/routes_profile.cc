@@ -85,7 +85,9 @@ std::shared_ptr<const std::string> flame_json(ApiContext& ctx, const FlameOption
   // The snapshot is taken inside: a cached answer must not predate its store generation.
   auto build = [&] {
     const Snapshot snapshot = ctx.store.snapshot();
-    const FlameTree tree = build_flame_tree(ctx.store, snapshot, options);
+    FlameTree tree = build_flame_tree(ctx.store, snapshot, options);
+    // The root is "all" whatever the selection: the UI's breadcrumbs start there.
+    tree.nodes[0].name = "all";
     return build_json([&](BufferedOut& out) {
       write_flame_json(tree, out);
       out.put('\n');

@@ -19,9 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "src/analysis/flame_tree.h"
+#include "src/analysis/kernel_stats.h"
 #include "src/server/http_util.h"
+#include "src/server/request_index.h"
 #include "src/server/server.h"
 #include "src/server/server_test_util.h"
+#include "src/server/timeline.h"
 
 namespace huoyan::server {
 namespace {
@@ -197,6 +201,37 @@ void BM_Timeline_Request(benchmark::State& state) {
   run(state, [](size_t i) { return "/api/timeline?request_id=" + request_id(i); });
 }
 BENCHMARK(BM_Timeline_Request)->Unit(benchmark::kMillisecond)->Iterations(200);
+
+// The whole-store builders called directly, for their CPU time (the "CPU" column): on a
+// loaded machine the wall-clock figures above include time spent waiting for a core.
+void BM_Build_RequestIndex(benchmark::State& state) {
+  Fixture& f = fixture();
+  for (auto _ : state) benchmark::DoNotOptimize(RequestIndex::build(f.store));
+}
+BENCHMARK(BM_Build_RequestIndex)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_Build_TimelineIndex(benchmark::State& state) {
+  Fixture& f = fixture();
+  for (auto _ : state) benchmark::DoNotOptimize(TimelineIndex::build(f.store.snapshot()));
+}
+BENCHMARK(BM_Build_TimelineIndex)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_Build_FlameTreeAll(benchmark::State& state) {
+  Fixture& f = fixture();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(build_flame_tree(f.store, f.store.snapshot(), FlameOptions{}));
+  }
+}
+BENCHMARK(BM_Build_FlameTreeAll)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_Build_KernelStatsAll(benchmark::State& state) {
+  Fixture& f = fixture();
+  for (auto _ : state) {
+    const Snapshot snap = f.store.snapshot();
+    benchmark::DoNotOptimize(kernel_stats(snap, device_events(snap), GroupBy::kName));
+  }
+}
+BENCHMARK(BM_Build_KernelStatsAll)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 void BM_Status(benchmark::State& state) {
   run(state, [](size_t) { return std::string("/api/status"); });
