@@ -12,8 +12,8 @@ inline constexpr int kVocabSize = 258;
 
 struct ModelConfig {
   int vocab_size = kVocabSize;  // Fixed by the byte-level tokenizer.
-  // Defaults: ~20M parameters (10 MB of INT4 weights), 24 KB of fp32 K/V per token; a few
-  // hundred generated tokens/s at batch 8-16 on two cores (see README.md).
+  // Defaults: 20.5M parameters (11.5 MB as INT4), 24 KB of fp32 K/V per token; several hundred
+  // generated tokens/s at batch 8-16 on two cores (see README.md).
   int d_model = 512;
   int n_layers = 6;
   int n_heads = 8;
