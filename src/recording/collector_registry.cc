@@ -3,6 +3,8 @@
 #include <map>
 #include <mutex>
 
+#include "src/collect/cann/cann_collector.h"
+#include "src/collect/cupti/cupti_collector.h"
 #include "src/recording/fake_collector.h"
 #include "src/recording/host_collector.h"
 
@@ -27,6 +29,9 @@ struct Table {
   std::map<std::string, CollectorFactory, std::less<>> factories{
       {"host", &make_host},
       {"fake", &make_fake},
+      // Device backends load their vendor library at start(); absent → a clear error there.
+      {"cupti", [](const ProfilerOptions&) { return make_cupti_collector(); }},
+      {"cann", [](const ProfilerOptions&) -> std::unique_ptr<Collector> { return make_cann_collector(); }},
   };
 };
 
