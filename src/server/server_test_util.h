@@ -96,7 +96,6 @@ inline SyntheticInfo fill_synthetic(TraceStore& store, const SyntheticTrace& o) 
         lane.first = true;
         lane.prompt = static_cast<uint32_t>(100 + (r * 37) % 400);
         const int64_t arrival = t - 400'000;
-        // Tokens first: TraceStore::Writer::add_request_tokens() resets the arrival mark.
         w.add_request_tokens(lane.request, lane.prompt, lane.left);
         w.mark_request(lane.request, RequestMark::kArrival, arrival);
         Event tok;
