@@ -12,7 +12,7 @@ inline constexpr int kVocabSize = 258;
 
 struct ModelConfig {
   int vocab_size = kVocabSize;  // Fixed by the byte-level tokenizer.
-  // Defaults: 20.5M parameters (11.5 MB as INT4), 24 KB of fp32 K/V per token; several hundred
+  // Defaults: 20.7M parameters (11.6 MB as INT4), 24 KB of fp32 K/V per token; several hundred
   // generated tokens/s at batch 8-16 on two cores (see README.md).
   int d_model = 512;
   int n_layers = 6;

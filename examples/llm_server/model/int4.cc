@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "model/simd.h"
+
 namespace llm {
 namespace {
 
@@ -14,7 +16,7 @@ constexpr int kLanes = 8;   // Independent partial sums per output (vectorizes, 
 constexpr int kChunk = 32;  // Weights per 16-byte packed chunk.
 
 // Position of element k (within its row) in the packed data: byte offset and nibble shift.
-// Chunk c covers elements [32c, 32c + 32); its little-endian 32-bit word j holds element
+// Chunk c covers elements [32c, 32c + 32); its native-endian 32-bit word j holds element
 // 32c + 4s + j in nibble s.
 struct NibblePos {
   size_t word;
@@ -25,33 +27,20 @@ inline NibblePos nibble_pos(int k) {
   return {static_cast<size_t>(c) * 4 + r % 4, 4 * (r / 4)};
 }
 
-// Four float lanes as a GCC/Clang generic vector: one SSE/NEON register on every 64-bit target,
-// no target-specific code. Each output keeps two of them (kLanes = 8 partial sums).
-typedef float f4 __attribute__((vector_size(16)));
-
-inline f4 load4(const float* p) {
-  f4 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-// Fixed reduction order of the 8 partial sums (a = lanes 0..3, b = lanes 4..7).
-inline float sum_lanes(f4 a, f4 b) {
-  return ((a[0] + a[1]) + (a[2] + a[3])) + ((b[0] + b[1]) + (b[2] + b[3]));
-}
+using simd::f4;
+using simd::load4;
 
 // Unpacks one weight row (see the layout in int4.h) to floats centred on zero, q - 8: the group
 // epilogue then subtracts (zero - 8), which is small, instead of the full zero point, which keeps
 // cancellation low. Pure 32-bit lane operations: one 16-byte load yields 32 weights.
 void unpack_row(const uint8_t* p, int cols, float* out) {
   typedef uint32_t u4 __attribute__((vector_size(16)));
-  typedef int32_t i4 __attribute__((vector_size(16)));
   for (int k0 = 0; k0 < cols; k0 += kChunk) {
     u4 w;
     std::memcpy(&w, p + k0 / 2, sizeof w);
 #pragma GCC unroll 8
     for (int s = 0; s < 8; ++s) {
-      const i4 v = reinterpret_cast<i4>((w >> (4 * s)) & 15u) - 8;
+      const simd::i4 v = reinterpret_cast<simd::i4>((w >> (4 * s)) & 15u) - 8;
       const f4 f = __builtin_convertvector(v, f4);
       std::memcpy(out + k0 + 4 * s, &f, sizeof f);
     }
@@ -69,7 +58,7 @@ void group_sums(const float* x, int x_stride, int m_rows, int cols, int g, float
         a += load4(xr + k);
         b += load4(xr + k + 4);
       }
-      out[m * groups + gi] = sum_lanes(a, b);
+      out[m * groups + gi] = simd::hsum(a, b);
     }
   }
 }
@@ -109,7 +98,7 @@ void gemm_tile(const float* x, int x_stride, int m0, int m1, const float* xsum, 
     }
     float* yr = y + static_cast<size_t>(m) * y_stride;
     for (int c = 0; c < NC; ++c) {
-      const float v = sum_lanes(acc_a[c], acc_b[c]) - corr[c];
+      const float v = simd::hsum(acc_a[c], acc_b[c]) - corr[c];
       yr[c] = accumulate ? yr[c] + v : v;
     }
   }

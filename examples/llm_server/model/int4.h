@@ -9,7 +9,7 @@ namespace llm {
 
 // Weight matrix W [rows = N output features, cols = K input features], quantized along K in
 // groups of group_size consecutive elements: w = scale * (q - zero), q an unsigned nibble.
-// Packing: each run of 32 consecutive elements is one 16-byte chunk of four little-endian 32-bit
+// Packing: each run of 32 consecutive elements is one 16-byte chunk of four native-endian 32-bit
 // words; word j holds element 4s + j of the run in nibble s (bits 4s..4s+3). Unpacking is then a
 // shift, mask and convert per 4 lanes, with no byte shuffles.
 struct Int4Matrix {
