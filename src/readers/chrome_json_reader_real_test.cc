@@ -211,7 +211,9 @@ TEST(ChromeJsonReaderReal, CountsMatchSources) {
     EXPECT_EQ(kinds[EventKind::kAsyncEnd], ph(x, "e"));
     EXPECT_EQ(kinds[EventKind::kAsyncInstant], ph(x, "n"));
     EXPECT_EQ(kinds[EventKind::kKernel], x.kernels);
-    if (x.has_kernel_streams) EXPECT_EQ(streams, x.kernel_streams);
+    if (x.has_kernel_streams) {
+      EXPECT_EQ(streams, x.kernel_streams);
+    }
 
     if (!x.min_ts.empty() && r->events > 0) {
       // SOURCES.md prints Python floats: either the decimal is exact (rounded to ns, as we

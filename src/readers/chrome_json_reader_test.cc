@@ -92,7 +92,9 @@ TEST(ChromeJsonReader, FastMicrosecondParserAgreesWithTheGeneralOne) {
     const bool a = chrome_json::parse_us_to_ns(s, &fast);
     const bool b = parse_decimal_to_ns(s, 1000, &general);
     ASSERT_EQ(a, b) << s;
-    if (a) ASSERT_EQ(fast, general) << s;
+    if (a) {
+      ASSERT_EQ(fast, general) << s;
+    }
   }
 }
 
@@ -209,7 +211,9 @@ TEST(ChromeJsonReader, InputsThatAreNotTracesAreErrorsWithOffsets) {
   for (const char* prefix : {"", "[", "{\"traceEvents\":[", "[{"}) {
     TraceStore store;
     auto r = load(store, prefix + noise, 4096);
-    if (r.ok()) EXPECT_EQ(r->events, 0u);
+    if (r.ok()) {
+      EXPECT_EQ(r->events, 0u);
+    }
   }
 }
 
