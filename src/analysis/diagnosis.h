@@ -132,7 +132,7 @@ struct DiagnosisConfig {
   std::string queue_wait = "queue_wait";
 };
 
-class DiagnosisContext;
+struct DiagnosisContext;
 
 // A rule: a pure function of the facts and the thresholds.
 using RuleFn = std::vector<Finding> (*)(const DiagnosisContext&, const DiagnosisConfig&);

@@ -97,6 +97,30 @@ struct StepAcc {
 
 }  // namespace
 
+// True for span names that denote waiting on a lock: a word "lock" (or locked/locking/
+// spinlock), "mutex", "futex" or "contention", with words split at non-letters and camelCase
+// humps — so "queue_lock_wait" and "QueueLock" match but "allocate_blocks" does not.
+bool is_lock_name(std::string_view name) {
+  std::vector<std::string> words(1);
+  for (size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    const bool upper = std::isupper(c) != 0;
+    const bool prev_lower = i > 0 && std::islower(static_cast<unsigned char>(name[i - 1])) != 0;
+    if (!std::isalpha(c) || (upper && prev_lower)) {
+      if (!words.back().empty()) words.emplace_back();
+      if (!std::isalpha(c)) continue;
+    }
+    words.back() += static_cast<char>(std::tolower(c));
+  }
+  for (const auto& w : words) {
+    if (w == "lock" || w == "locked" || w == "locking" || w == "spinlock" || w == "mutex" ||
+        w == "futex" || w == "contention") {
+      return true;
+    }
+  }
+  return false;
+}
+
 int64_t KernelFacts::p50() const { return percentile_sorted(sorted_ns, 50); }
 int64_t KernelFacts::p99() const { return percentile_sorted(sorted_ns, 99); }
 
@@ -169,10 +193,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
       // Host span: scheduling phases and lock waits.
       int64_t lock_ns = 0;
       auto [lk, fresh] = lock_like.try_emplace(e.name, false);
-      if (fresh) {
-        const std::string n = lower(snapshot.str(e.name));
-        lk->second = contains_any(n, {"lock", "mutex", "contention"});
-      }
+      if (fresh) lk->second = is_lock_name(snapshot.str(e.name));
       if (lk->second) lock_ns += e.dur;
       if (k_lock != kAbsent) {
         for (const StoredArg& a : ev.args()) {
@@ -190,9 +211,8 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
         if (e.name == n_prepare) f.prepare_inputs_ns += e.dur;
         if (e.name == n_queue) f.queue_wait_ns += e.dur;
         f.lock_wait_ns += lock_ns;
-      } else if (lock_ns > 0 && !steps.empty()) {
-        // A lock wait outside any step still delays the loop: count it on the latest step.
-        steps.rbegin()->second.facts.lock_wait_ns += lock_ns;
+      } else {
+        ctx.unstepped_lock_wait_ns += lock_ns;
       }
       return;
     }

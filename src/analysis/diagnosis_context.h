@@ -62,7 +62,7 @@ struct StepFacts {
   int64_t select_batch_ns = 0;
   int64_t prepare_inputs_ns = 0;
   int64_t queue_wait_ns = 0;               // queue_wait spans that carry this step id
-  int64_t lock_wait_ns = 0;                // spans named like a lock, or `lock_wait_ns` args
+  int64_t lock_wait_ns = 0;                // spans named like a lock wait, or `lock_wait_ns` args
   std::vector<int64_t> device_compute_ns;  // per device index: non-collective kernel time
   int64_t wall() const { return start != kNoTime && end != kNoTime ? end - start : 0; }
 };
@@ -77,8 +77,7 @@ struct LaunchFacts {
   uint64_t small_gaps = 0;
 };
 
-class DiagnosisContext {
- public:
+struct DiagnosisContext {
   int64_t device_total_ns = 0;
   std::vector<KernelFacts> kernels;  // total descending, then name
   std::vector<DeviceFacts> devices;  // by label
@@ -90,6 +89,8 @@ class DiagnosisContext {
   std::vector<int64_t> select_batch_sorted_ns;  // every select_batch span, ascending
   int64_t request_queue_wait_ns = 0;            // queue_wait spans owned by requests without a step
   uint64_t request_queue_waits = 0;
+  // Lock waits of spans without a step: they still delay the serving loop.
+  int64_t unstepped_lock_wait_ns = 0;
   std::string device_model;  // from trace metadata ("device", "device_name"), "" if none
 
   const KernelFacts* kernel(std::string_view name) const;
@@ -107,6 +108,9 @@ struct ContextOptions {
 
 DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot& snapshot,
                                          const ContextOptions& options = {});
+
+// True for span names that denote waiting on a lock ("queue_lock_wait", "MutexWait").
+bool is_lock_name(std::string_view name);
 
 // True for collective-communication kernel names (allreduce, all_gather, reduce_scatter,
 // broadcast, hccl*, nccl*, any case).

@@ -46,6 +46,7 @@ std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const Diagnosi
     lock += s.lock_wait_ns;
   }
   if (steps == 0 || wall <= 0) return {};
+  lock += ctx.unstepped_lock_wait_ns;
   const int64_t host = select + prepare + queue;
   const double w = static_cast<double>(wall);
   const double host_share = static_cast<double>(host) / w;

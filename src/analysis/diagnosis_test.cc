@@ -485,6 +485,22 @@ TEST(Diagnose, MergeRunsKeepsTheLargestSavingAndCountsRuns) {
   EXPECT_EQ(merge_run_findings({{a}})[0].find("runs"), nullptr);
 }
 
+TEST(DiagnosisContextTest, LockAndCollectiveNames) {
+  EXPECT_TRUE(is_lock_name("queue_lock_wait"));
+  EXPECT_TRUE(is_lock_name("QueueLock"));
+  EXPECT_TRUE(is_lock_name("MutexWait"));
+  EXPECT_TRUE(is_lock_name("lock"));
+  EXPECT_TRUE(is_lock_name("futex_wait"));
+  EXPECT_FALSE(is_lock_name("allocate_blocks"));
+  EXPECT_FALSE(is_lock_name("BlockTable"));
+  EXPECT_FALSE(is_lock_name("unlock"));
+  EXPECT_FALSE(is_lock_name("select_batch"));
+  EXPECT_TRUE(is_collective_kernel("HcclAllReduce"));
+  EXPECT_TRUE(is_collective_kernel("ncclDevKernel_AllGather_RING_LL"));
+  EXPECT_TRUE(is_collective_kernel("AllReduce"));
+  EXPECT_FALSE(is_collective_kernel("Int4Gemm"));
+}
+
 TEST(Diagnose, LanguagesAndSeverities) {
   Lang l;
   EXPECT_TRUE(parse_lang("zh", &l));
