@@ -533,7 +533,7 @@ class FakeLive : public LiveSource {
     return CaptureResult::kOk;
   }
   void flush() override { ++flushes; }
-  int64_t last_duration = 0;
+  std::atomic<int64_t> last_duration{0};  // written by a server thread
   std::atomic<int> flushes{0};
 
  private:
@@ -559,7 +559,7 @@ TEST(ServerLive, StatusAndCaptureWindows) {
   ASSERT_TRUE(started);
   EXPECT_EQ(started->status, 200) << started->body;
   EXPECT_EQ(started->body, "{\"running\":true,\"ends_in_ms\":500}\n");
-  EXPECT_EQ(live.last_duration, 2500);
+  EXPECT_EQ(live.last_duration.load(), 2500);
   expect_error(c.Post("/api/capture?duration_ms=10", "", "text/plain"), 409, "already running");
   expect_error(c.Post("/api/capture?duration_ms=0", "", "text/plain"), 400, "duration_ms");
   expect_error(c.Post("/api/capture?duration_ms=x", "", "text/plain"), 400, "duration_ms");
@@ -578,7 +578,7 @@ TEST(ServerLive, StatusAndCaptureWindows) {
   // /api/profile flushes the live source first.
   const int before = live.flushes;
   ASSERT_EQ(s.get("/api/profile")->status, 200);
-  EXPECT_EQ(live.flushes, before + 1);
+  EXPECT_EQ(live.flushes.load(), before + 1);
 }
 
 }  // namespace
