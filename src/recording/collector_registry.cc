@@ -31,7 +31,8 @@ struct Table {
       {"fake", &make_fake},
       // Device backends load their vendor library at start(); absent → a clear error there.
       {"cupti", [](const ProfilerOptions&) { return make_cupti_collector(); }},
-      {"cann", [](const ProfilerOptions&) -> std::unique_ptr<Collector> { return make_cann_collector(); }},
+      {"cann",
+       [](const ProfilerOptions&) -> std::unique_ptr<Collector> { return make_cann_collector(); }},
   };
 };
 

@@ -127,9 +127,6 @@ class HostCollector::Decoder {
   std::vector<StringId> site_names_;
   std::map<std::tuple<uint8_t, int32_t, int64_t>, TrackId> device_tracks_;
   std::vector<Arg> args_;
-  // Arrival times of requests not finished yet: Writer::add_request_tokens resets a request's
-  // arrival, so it is put back after recording tokens.
-  std::unordered_map<StringId, int64_t> arrivals_;
 };
 
 void HostCollector::Decoder::decode(TraceStore::Writer& w, Source& s, const RecordHeader& h,
@@ -228,20 +225,13 @@ void HostCollector::Decoder::decode(TraceStore::Writer& w, Source& s, const Reco
       const int64_t ts = to_ns(h.t0, flags);
       const auto mark = static_cast<MarkKind>((flags >> record_flags::kMarkShift) & 3);
       if (mark == MarkKind::kArrival) {
-        w.add_request_tokens(id, h.t1, 0);
         w.mark_request(id, RequestMark::kArrival, ts);
-        if (arrivals_.size() >= (size_t{1} << 20)) arrivals_.clear();
-        arrivals_[id] = ts;
+        w.add_request_tokens(id, h.t1, 0);
       } else if (mark == MarkKind::kFirstToken) {
         w.mark_request(id, RequestMark::kFirstToken, ts);
       } else {
-        w.add_request_tokens(id, 0, h.t1);
-        auto it = arrivals_.find(id);
-        if (it != arrivals_.end()) {
-          w.mark_request(id, RequestMark::kArrival, it->second);
-          arrivals_.erase(it);
-        }
         w.mark_request(id, RequestMark::kFinish, ts);
+        w.add_request_tokens(id, 0, h.t1);
       }
       return;
     }
