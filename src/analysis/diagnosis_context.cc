@@ -131,6 +131,14 @@ const KernelFacts* DiagnosisContext::kernel(std::string_view name) const {
   return nullptr;
 }
 
+StringId annotation_category(const Snapshot& snapshot) {
+  return find_id(snapshot.strings(), "gpu_user_annotation");
+}
+
+bool is_annotation_slice(const Event& e, StringId annotation_cat) {
+  return e.kind == EventKind::kSpan && e.cat == annotation_cat;
+}
+
 bool is_collective_kernel(std::string_view name) {
   const std::string n = lower(name);
   return contains_any(n, {"allreduce", "all_reduce", "allgather", "all_gather", "reducescatter",
@@ -151,6 +159,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   const StringId n_select = find_id(strings, options.select_batch);
   const StringId n_prepare = find_id(strings, options.prepare_inputs);
   const StringId n_queue = find_id(strings, options.queue_wait);
+  const StringId annotation = annotation_category(snapshot);
 
   // Kernels by name: StringIds are dense, so a vector indexes them directly. A deque keeps
   // each KernelAcc in place (last_shape points into it).
@@ -183,7 +192,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
 
   snapshot.for_each([&](const EventView& ev) {
     const Event& e = *ev;
-    if (!has_duration(e.kind)) return;
+    if (!has_duration(e.kind) || is_annotation_slice(e, annotation)) return;
     if (e.step != 0) {
       StepAcc& sa = step_of(e.step);
       sa.first = std::min(sa.first, e.ts);
@@ -243,6 +252,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
       acc.facts.device_type = df.type;
       acc.facts.device = dev;
       acc.facts.collective = is_collective_kernel(acc.facts.name);
+      acc.facts.copy = e.kind == EventKind::kMemcpy || e.kind == EventKind::kMemset;
     }
     KernelAcc& acc = kernels[kernel_of_name[e.name]];
     KernelFacts& kf = acc.facts;

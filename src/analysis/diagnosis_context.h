@@ -3,7 +3,8 @@
 // rules never look at events themselves.
 //
 // Conventions: times are ns; "device time" follows Snapshot::is_device_event (the `top` table's
-// definition); per-kernel facts are grouped by kernel name.
+// definition) minus annotation slices (is_annotation_slice), which cover kernels rather than
+// run; per-kernel facts are grouped by kernel name.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,7 @@ struct KernelFacts {
   DeviceType device_type = DeviceType::kNone;  // of the first instance's device
   int32_t device = -1;                         // index into DiagnosisContext::devices
   bool collective = false;  // AllReduce, AllGather, HCCL/NCCL…: time partly spent waiting
+  bool copy = false;        // memcpy/memset: bound by the link (PCIe…), not device memory
 
   int64_t p50() const;
   int64_t p99() const;
@@ -108,6 +110,12 @@ struct ContextOptions {
 
 DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot& snapshot,
                                          const ContextOptions& options = {});
+
+// Kineto's "gpu_user_annotation" slices sit on device streams but mark ranges of kernels
+// (record_function, ProfilerStep#N): counting them as kernels would count time twice.
+bool is_annotation_slice(const Event& e, StringId annotation_cat);
+// The StringId of that category in the snapshot, or an id no event has.
+StringId annotation_category(const Snapshot& snapshot);
 
 // True for span names that denote waiting on a lock ("queue_lock_wait", "MutexWait").
 bool is_lock_name(std::string_view name);

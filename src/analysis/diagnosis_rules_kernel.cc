@@ -120,6 +120,22 @@ std::vector<Finding> rule_dominant_kernel(const DiagnosisContext& ctx, const Dia
       f.title.zh = fmt::format("{} 占设备时间的 {};其量化分组 group_size 为 {}", k.name,
                                pct(k.share), k.group_size);
       explain_group_size(k, cfg, &f);
+    } else if (k.copy) {
+      f.title.en = fmt::format("Memory copies ({}) take {} of device time", k.name, pct(k.share));
+      f.title.zh = fmt::format("内存拷贝({})占设备时间的 {}", k.name, pct(k.share));
+      f.cause.en =
+          "Data moves between host and device (or within the device) more than the device "
+          "computes; host-device copies are limited by the link (PCIe, HCCS), far below device "
+          "memory bandwidth.";
+      f.cause.zh =
+          "数据在主机与设备之间(或设备内部)搬运的时间超过了计算时间;主机与设备间的拷贝受限于"
+          "链路(PCIe、HCCS)带宽,远低于设备内存带宽。";
+      f.suggestion.en =
+          "Keep data on the device between steps, copy from pinned (page-locked) host memory, "
+          "overlap copies with compute on a separate stream, and copy fewer, larger buffers.";
+      f.suggestion.zh =
+          "在 step 之间让数据常驻设备,从锁页(pinned)内存拷贝,在独立的流上让拷贝与计算重叠,"
+          "并合并为更少、更大的拷贝。";
     } else if (k.collective) {
       f.title.en = fmt::format("Collective {} takes {} of device time", k.name, pct(k.share));
       f.title.zh = fmt::format("集合通信 {} 占设备时间的 {}", k.name, pct(k.share));
@@ -182,7 +198,9 @@ std::vector<Finding> rule_memory_bound(const DiagnosisContext& ctx, const Diagno
   std::vector<Finding> out;
   for (const KernelFacts& k : ctx.kernels) {
     // Kernels with a specific cause (small groups, small blocks) are diagnosed by those rules.
-    if (k.share < cfg.min_share || k.bytes <= 0 || k.bytes_ns <= 0 || k.collective) continue;
+    if (k.share < cfg.min_share || k.bytes <= 0 || k.bytes_ns <= 0 || k.collective || k.copy) {
+      continue;
+    }
     if (small_group(k, cfg) || small_blocks(k, cfg)) continue;
     std::string basis;
     const DeviceSpec* spec = diag::device_spec(ctx, cfg, k.device_type, &basis);

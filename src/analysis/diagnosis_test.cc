@@ -9,6 +9,7 @@
 #include "src/analysis/diagnosis_context.h"
 #include "src/analysis/diagnosis_json.h"
 #include "src/analysis/diagnosis_testing.h"
+#include "src/analysis/regression.h"
 #include "src/io/sink.h"
 
 namespace huoyan {
@@ -175,6 +176,31 @@ TEST(MemoryBoundRule, ComputeBoundKernelsAndDeviceOverride) {
   EXPECT_EQ(out[0].find("device_model")->s, "H100");
   EXPECT_EQ(out[0].find("device_model_basis")->s, "configured");
   EXPECT_EQ(out[0].severity, Severity::kWarning);
+}
+
+TEST(MemoryBoundRule, CopiesAreLinkBoundAndAnnotationsAreNotKernels) {
+  TraceStore store;
+  TraceBuilder b(store);
+  const TrackId s = b.stream(0, 7, DeviceType::kGpu);
+  b.annotation(s, "ProfilerStep#1", 0, 1000000);  // covers everything below
+  for (int i = 0; i < 10; ++i) {
+    b.copy(s, "Memcpy HtoD (Pageable -> Device)", i * 100000, 80000, {{"bytes", 1e6}});
+    b.kernel(s, "add", i * 100000 + 80000, 20000);
+  }
+  const auto ctx = context_of(store);
+  EXPECT_EQ(ctx.device_total_ns, 1000000);  // the annotation is not device time
+  EXPECT_EQ(ctx.kernel("ProfilerStep#1"), nullptr);
+  EXPECT_TRUE(ctx.kernel("Memcpy HtoD (Pageable -> Device)")->copy);
+  // 12.5 GB/s is 0.6 % of an A100's HBM, but a copy is bound by PCIe: not this rule's case.
+  EXPECT_TRUE(rule_memory_bound(ctx, DiagnosisConfig{}).empty());
+  const auto out = rule_dominant_kernel(ctx, DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].title.en,
+            "Memory copies (Memcpy HtoD (Pageable -> Device)) take 80% of device time");
+  EXPECT_NE(out[0].suggestion.en.find("pinned"), std::string::npos);
+  const RunSamples samples = collect_run_samples(store, store.snapshot(), "t");
+  EXPECT_EQ(samples.device_total_ns, 1000000);
+  EXPECT_EQ(samples.kernel("ProfilerStep#1"), nullptr);
 }
 
 TEST(SmallKvBlocksRule, SuggestsLargerBlocksWithOrWithoutBandwidth) {

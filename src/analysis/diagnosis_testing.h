@@ -39,6 +39,29 @@ class TraceBuilder {
     append(e, args);
   }
 
+  void copy(TrackId track, const std::string& name, int64_t ts, int64_t dur,
+            std::initializer_list<std::pair<const char*, double>> args = {}) {
+    Event e;
+    e.kind = EventKind::kMemcpy;
+    e.track = track;
+    e.name = store_.intern(name);
+    e.ts = ts;
+    e.dur = dur;
+    append(e, args);
+  }
+
+  // A Kineto "gpu_user_annotation" slice (a range over kernels, on a device stream).
+  void annotation(TrackId track, const std::string& name, int64_t ts, int64_t dur) {
+    Event e;
+    e.kind = EventKind::kSpan;
+    e.track = track;
+    e.name = store_.intern(name);
+    e.cat = store_.intern("gpu_user_annotation");
+    e.ts = ts;
+    e.dur = dur;
+    append(e, {});
+  }
+
   void span(TrackId track, const std::string& name, int64_t ts, int64_t dur, uint64_t step = 0,
             std::initializer_list<std::pair<const char*, double>> args = {}) {
     Event e;
