@@ -492,6 +492,7 @@ void ChromeEventDecoder::finish() {
 }
 
 uint64_t ChromeEventDecoder::events_stored() const { return impl_->stored; }
+uint64_t ChromeEventDecoder::pending_slices() const { return impl_->pending.size(); }
 uint64_t ChromeEventDecoder::events_skipped() const { return impl_->skipped; }
 uint64_t ChromeEventDecoder::metadata_events() const { return impl_->metadata; }
 uint64_t ChromeEventDecoder::malformed_events() const { return impl_->malformed; }

@@ -83,6 +83,7 @@ class ChromeEventDecoder {
   void flush_counters();
 
   uint64_t events_stored() const;
+  uint64_t pending_slices() const;  // B/E events buffered until finish()
   uint64_t events_skipped() const;
   uint64_t metadata_events() const;
   // Objects that simdjson rejected, and the offset of the first one (for error messages when

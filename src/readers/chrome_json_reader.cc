@@ -33,9 +33,17 @@ class Walker {
   Result<ReadStats> run() {
     Status st = walk();
     if (!st.ok()) {
-      dec_.release_writer();
-      dec_.flush_counters();
-      return st;
+      const bool read_error = !in_.status().ok();
+      if (!read_error || (dec_.events_stored() == 0 && dec_.metadata_events() == 0 &&
+                          dec_.pending_slices() == 0)) {
+        dec_.release_writer();
+        dec_.flush_counters();
+        return st;
+      }
+      // The input broke off after events were read — typically the gzip stream of a process
+      // that died while writing it. Like an unterminated array, that is a trace cut short:
+      // keep what was read and say so.
+      dec_.note("input cut short by a read error (" + st.message() + ")");
     }
     dec_.finish();
     if (dec_.events_stored() == 0 && dec_.metadata_events() == 0 && dec_.malformed_events() > 0) {

@@ -10,8 +10,11 @@
 // Input policy (what is an error and what is only counted in store.skips()):
 //  - Status error: empty input; a first byte other than '[' or '{' (binary, CSV, text…); an
 //    object without a "traceEvents" array; an events array whose first element is not an
-//    object; input in which no event could be parsed but some were malformed; read errors.
-//    Messages name the source and the byte offset.
+//    object; input in which no event could be parsed but some were malformed; a read error
+//    before any event was read. Messages name the source and the byte offset.
+//  - A read error after events were read (a truncated gzip stream of a crashed process) ends
+//    the input like a missing "]": the events read are kept and the error is counted
+//    ("input cut short by a read error (…)").
 //  - Fine, nothing counted: a missing closing "]" or "}", a trailing comma, trailing whitespace
 //    or junk after the document (the Trace Event Format allows unterminated files).
 //  - Counted, the rest is kept: an event cut off by the end of the input ("truncated event at

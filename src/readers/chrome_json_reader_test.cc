@@ -1,11 +1,14 @@
 #include "src/readers/chrome_json_reader.h"
 
+#include <cstdio>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "src/core/time_format.h"
 #include "src/readers/chrome_event_decoder.h"
@@ -217,6 +220,54 @@ TEST(ChromeJsonReader, InputsThatAreNotTracesAreErrorsWithOffsets) {
       EXPECT_EQ(r->events, 0u);
     }
   }
+}
+
+// gzip-compresses `data` (one member).
+std::string gzip(const std::string& data) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+TEST(ChromeJsonReader, TruncatedGzipKeepsWhatWasRead) {
+  std::string doc = "[";
+  for (int i = 0; i < 20000; ++i)
+    doc += x_event(R"(,"args":{"i":)" + std::to_string(i) + "}") + ",";
+  const std::string gz = gzip(doc + "]");
+  const std::string path = ::testing::TempDir() + "/huoyan_truncated.json.gz";
+  for (const size_t keep : {gz.size(), gz.size() / 2, size_t{10}}) {
+    {
+      std::ofstream out(path, std::ios::binary);
+      out.write(gz.data(), static_cast<std::streamsize>(keep));
+    }
+    TraceStore store;
+    auto r = read_chrome_json_file(path, store);
+    if (keep == gz.size()) {
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      EXPECT_EQ(r->events, 20000u);
+      EXPECT_EQ(store.skips().total(), 0u);
+    } else if (keep == 10) {
+      ASSERT_FALSE(r.ok());  // nothing could be read at all
+      EXPECT_NE(r.status().message().find("huoyan_truncated.json.gz"), std::string::npos);
+    } else {
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      EXPECT_GT(r->events, 1000u);
+      EXPECT_LT(r->events, 20000u);
+      const auto all = store.skips().all();
+      ASSERT_EQ(all.size(), 1u);
+      EXPECT_EQ(all[0].first.rfind("input cut short by a read error (", 0), 0u) << all[0].first;
+      EXPECT_NE(all[0].first.find("gzip stream truncated"), std::string::npos) << all[0].first;
+    }
+  }
+  std::remove(path.c_str());
 }
 
 TEST(ChromeJsonReader, MissingFileNamesThePath) {

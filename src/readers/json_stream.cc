@@ -13,6 +13,7 @@ namespace huoyan {
 namespace {
 
 constexpr size_t kNotFound = SIZE_MAX;
+constexpr size_t kCompressedReadBytes = size_t{256} << 10;
 
 inline bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
@@ -198,7 +199,12 @@ bool JsonStream::refill(size_t keep_from) {
     cap_ = new_cap;
   }
   if (before_read_) before_read_();
-  auto r = src_.read(buf_.get() + end_, std::min(block_bytes_, cap_ - end_));
+  size_t want = std::min(block_bytes_, cap_ - end_);
+  // A gzip source fills the whole request before returning, and a truncated stream (a process
+  // that died while writing) fails the call that reaches the cut, losing what it had decoded:
+  // small requests bound that loss.
+  if (src_.compressed()) want = std::min(want, kCompressedReadBytes);
+  auto r = src_.read(buf_.get() + end_, want);
   if (!r.ok()) {
     status_ = r.status();
     return false;
