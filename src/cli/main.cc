@@ -7,6 +7,7 @@
 
 #include "src/cli/cli_common.h"
 #include "src/cli/commands.h"
+#include "src/cli/commands_analysis.h"
 
 namespace {
 
@@ -67,6 +68,48 @@ int main(int argc, char** argv) {
   s->add_option("--threads", serve.threads, "HTTP worker threads")->check(CLI::Range(1, 256));
   s->add_flag("--open", serve.open, "Open the UI in a browser (xdg-open)");
 
+  AnalyzeArgs analyze;
+  auto* a = app.add_subcommand(
+      "analyze",
+      "Diagnose traces and gate CI: expected kernels, time budgets, regression against a baseline");
+  a->footer(analyze_help_footer() + "\n\n" + kDeviceHelp);
+  a->add_option("traces", analyze.inputs,
+                "Traces to analyse (Chrome/Kineto JSON, optionally .gz); each file is one run")
+      ->required();
+  a->add_option("--expect", analyze.expect,
+                "Fail unless a kernel with this name exists; /regex/ matches a pattern "
+                "(repeatable)")
+      ->allow_extra_args(false);
+  a->add_option("--threshold", analyze.threshold,
+                "Fail if any kernel instance lasts longer than this (e.g. 50ms; units ns, us, ms, "
+                "s)");
+  a->add_option("--rules", analyze.rules,
+                "Rules file (JSON): per-kernel budgets (max, p99, total, share) and diagnosis "
+                "thresholds; see docs/rules.md");
+  a->add_option("--baseline", analyze.baseline,
+                "Baseline run(s) to compare throughput and kernel times with (several files = "
+                "several runs; put TRACE before this option)");
+  a->add_option("--max-regression", analyze.max_regression,
+                "Largest tolerated throughput drop / kernel slowdown (default 5%); fails only "
+                "when significant (see below)");
+  a->add_option("--format", analyze.format, "Report format: text, json, junit or markdown")
+      ->check(CLI::IsMember({"text", "json", "junit", "markdown"}));
+  a->add_option("-o,--output", analyze.output, "Write the report to this file (default stdout)");
+  a->add_option("--lang", analyze.lang, "Language of the diagnosis: en or zh")
+      ->check(CLI::IsMember({"en", "zh"}));
+  a->add_flag("--merge", analyze.merge,
+              "The traces are parts (ranks, devices) of one run: read them into one store");
+  a->add_flag("--no-diagnosis", analyze.no_diagnosis, "Only run the checks");
+
+  DiffArgs diff;
+  auto* d = app.add_subcommand("diff", "Per-kernel differences between two traces");
+  d->footer(kDeviceHelp);
+  d->add_option("base", diff.base, "Baseline trace")->required();
+  d->add_option("new", diff.now, "New trace")->required();
+  d->add_option("--format", diff.format, "Output format: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  d->add_option("--limit", diff.limit, "Rows to show (0 = all)")->check(CLI::NonNegativeNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -82,5 +125,7 @@ int main(int argc, char** argv) {
   if (c->parsed()) return run_convert(convert);
   if (t->parsed()) return run_top(top);
   if (s->parsed()) return run_serve(serve);
+  if (a->parsed()) return run_analyze(analyze);
+  if (d->parsed()) return run_diff(diff);
   return kExitUsage;
 }
