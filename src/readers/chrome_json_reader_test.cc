@@ -679,6 +679,7 @@ TEST(ChromeJsonReader, RoundTripsThroughTheWriter) {
   std::map<std::string, std::string> meta;
   for (const auto& [k, v] : b.metadata()) meta[k] = v;
   EXPECT_EQ(meta["distributedInfo"], R"({"rank": 0})");
+  for (const auto& [k, v] : a.metadata()) EXPECT_EQ(meta[k], v) << k;
 }
 
 }  // namespace
