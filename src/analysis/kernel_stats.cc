@@ -4,6 +4,8 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "src/writers/json_out.h"
+
 namespace huoyan {
 
 bool parse_group_by(std::string_view s, GroupBy* by) {
@@ -84,6 +86,31 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
     return a.total_ns != b.total_ns ? a.total_ns > b.total_ns : a.name < b.name;
   });
   return out;
+}
+
+void write_kernel_stats_json(const std::vector<KernelStat>& rows, BufferedOut& out) {
+  out.put('[');
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const KernelStat& r = rows[i];
+    out.put(i == 0 ? "\n  {\"name\":" : ",\n  {\"name\":");
+    json_string(out, r.name);
+    out.put(",\"count\":");
+    json_uint(out, r.count);
+    out.put(",\"total_ns\":");
+    json_int(out, r.total_ns);
+    out.put(",\"mean_ns\":");
+    json_int(out, r.mean_ns);
+    out.put(",\"p50_ns\":");
+    json_int(out, r.p50_ns);
+    out.put(",\"p99_ns\":");
+    json_int(out, r.p99_ns);
+    out.put(",\"max_ns\":");
+    json_int(out, r.max_ns);
+    out.put(",\"share\":");
+    json_double(out, r.share);
+    out.put('}');
+  }
+  out.put(rows.empty() ? "]\n" : "\n]\n");
 }
 
 }  // namespace huoyan

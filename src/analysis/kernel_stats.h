@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "src/core/trace_store.h"
+#include "src/io/sink.h"
 
 namespace huoyan {
 
@@ -37,6 +38,10 @@ std::vector<TimedEvent> device_events(const Snapshot& snapshot);
 // Rows sorted by total time (descending), then name.
 std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector<TimedEvent>& events,
                                      GroupBy by);
+
+// The JSON array of `huoyan top --json` and GET /api/kernels: objects with exactly the keys
+// name, count, total_ns, mean_ns, p50_ns, p99_ns, max_ns, share.
+void write_kernel_stats_json(const std::vector<KernelStat>& rows, BufferedOut& out);
 
 // Nearest-rank percentile of sorted values (p in 0..100).
 int64_t percentile_sorted(const std::vector<int64_t>& sorted, double p);

@@ -16,29 +16,7 @@ void print_json(const std::vector<KernelStat>& rows) {
   StringSink sink;
   {
     BufferedOut out(&sink);
-    out.put('[');
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const KernelStat& r = rows[i];
-      if (i > 0) out.put(',');
-      out.put("\n  {\"name\":");
-      json_string(out, r.name);
-      out.put(",\"count\":");
-      json_uint(out, r.count);
-      out.put(",\"total_ns\":");
-      json_int(out, r.total_ns);
-      out.put(",\"mean_ns\":");
-      json_int(out, r.mean_ns);
-      out.put(",\"p50_ns\":");
-      json_int(out, r.p50_ns);
-      out.put(",\"p99_ns\":");
-      json_int(out, r.p99_ns);
-      out.put(",\"max_ns\":");
-      json_int(out, r.max_ns);
-      out.put(",\"share\":");
-      json_double(out, r.share);
-      out.put('}');
-    }
-    out.put(rows.empty() ? "]\n" : "\n]\n");
+    write_kernel_stats_json(rows, out);
     out.flush();
   }
   std::fwrite(sink.str().data(), 1, sink.str().size(), stdout);

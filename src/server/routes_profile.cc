@@ -110,32 +110,6 @@ void handle_flamegraph(ApiContext& ctx, const httplib::Request& req, httplib::Re
   send_json(res, *flame_json(ctx, options));
 }
 
-void write_kernel_rows(const std::vector<KernelStat>& rows, BufferedOut& out) {
-  // The keys of `huoyan top --json`.
-  out.put('[');
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const KernelStat& r = rows[i];
-    out.put(i == 0 ? "\n{\"name\":" : ",\n{\"name\":");
-    json_string(out, r.name);
-    out.put(",\"count\":");
-    json_uint(out, r.count);
-    out.put(",\"total_ns\":");
-    json_int(out, r.total_ns);
-    out.put(",\"mean_ns\":");
-    json_int(out, r.mean_ns);
-    out.put(",\"p50_ns\":");
-    json_int(out, r.p50_ns);
-    out.put(",\"p99_ns\":");
-    json_int(out, r.p99_ns);
-    out.put(",\"max_ns\":");
-    json_int(out, r.max_ns);
-    out.put(",\"share\":");
-    json_double(out, r.share);
-    out.put('}');
-  }
-  out.put(rows.empty() ? "]\n" : "\n]\n");
-}
-
 std::shared_ptr<const std::string> kernels_json(ApiContext& ctx, StringId request,
                                                 AttributionMode mode, GroupBy group,
                                                 const std::string& device) {
@@ -155,7 +129,7 @@ std::shared_ptr<const std::string> kernels_json(ApiContext& ctx, StringId reques
       });
     }
     const std::vector<KernelStat> rows = kernel_stats(snapshot, events, group);
-    return build_json([&](BufferedOut& out) { write_kernel_rows(rows, out); });
+    return build_json([&](BufferedOut& out) { write_kernel_stats_json(rows, out); });
   };
   if (request != 0) return std::make_shared<const std::string>(build());
   const std::string key = "kernels|" + device + "|" + std::to_string(static_cast<int>(group));
