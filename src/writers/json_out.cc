@@ -147,7 +147,7 @@ void json_string(BufferedOut& out, std::string_view s) {
   if (q == end && s.size() + 2 <= out.capacity()) {
     char* d = out.reserve(s.size() + 2);
     d[0] = '"';
-    std::memcpy(d + 1, s.data(), s.size());
+    if (!s.empty()) std::memcpy(d + 1, s.data(), s.size());  // data() may be null when empty
     d[s.size() + 1] = '"';
     out.commit(s.size() + 2);
     return;
