@@ -137,14 +137,8 @@ DiffFlameTree build_diff_flame_tree(const FlameTree& base_tree, const FlameTree&
 }
 
 void write_diff_flame_json(const DiffFlameTree& tree, BufferedOut& out) {
-  struct Frame {
-    uint32_t node;
-    size_t next_child;
-  };
-  std::vector<Frame> stack;
-  auto open = [&](uint32_t i) {
-    const DiffFlameNode& n = tree.nodes[i];
-    out.put("{\"name\":");
+  write_json_tree(tree.nodes, out, [&](const DiffFlameNode& n) {
+    out.put("\"name\":");
     json_string(out, n.name);
     out.put(",\"value\":");
     json_int(out, n.value);
@@ -157,23 +151,7 @@ void write_diff_flame_json(const DiffFlameTree& tree, BufferedOut& out) {
     out.put(",\"base_calls\":");
     json_uint(out, n.base_calls);
     if (n.device) out.put(",\"device\":true");
-    if (!n.children.empty()) out.put(",\"children\":[");
-    stack.push_back({i, 0});
-  };
-  if (tree.nodes.empty()) return;
-  open(0);
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    const DiffFlameNode& n = tree.nodes[f.node];
-    if (f.next_child < n.children.size()) {
-      if (f.next_child > 0) out.put(',');
-      const uint32_t c = n.children[f.next_child++];
-      open(c);
-      continue;
-    }
-    out.put(n.children.empty() ? "}" : "]}");
-    stack.pop_back();
-  }
+  });
 }
 
 }  // namespace huoyan

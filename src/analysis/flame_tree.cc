@@ -230,37 +230,15 @@ void fold_small_nodes(FlameTree* tree, size_t max_nodes) {
 }
 
 void write_flame_json(const FlameTree& tree, BufferedOut& out) {
-  // Iterative DFS: input nesting depth is unbounded (deeply nested B/E traces).
-  struct Frame {
-    uint32_t node;
-    size_t next_child;
-  };
-  std::vector<Frame> stack;
-  auto open = [&](uint32_t i) {
-    const FlameNode& n = tree.nodes[i];
-    out.put("{\"name\":");
+  write_json_tree(tree.nodes, out, [&](const FlameNode& n) {
+    out.put("\"name\":");
     json_string(out, n.name);
     out.put(",\"value\":");
     json_int(out, n.value);
     out.put(",\"calls\":");
     json_uint(out, n.calls);
     if (n.device) out.put(",\"device\":true");
-    if (!n.children.empty()) out.put(",\"children\":[");
-    stack.push_back({i, 0});
-  };
-  open(0);
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    const FlameNode& n = tree.nodes[f.node];
-    if (f.next_child < n.children.size()) {
-      if (f.next_child > 0) out.put(',');
-      const uint32_t c = n.children[f.next_child++];
-      open(c);
-      continue;
-    }
-    out.put(n.children.empty() ? "}" : "]}");
-    stack.pop_back();
-  }
+  });
 }
 
 Status write_folded(const FlameTree& tree, Sink& sink) {

@@ -51,6 +51,37 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
 // become one "(other)" child carrying their value and calls.
 void fold_small_nodes(FlameTree* tree, size_t max_nodes);
 
+// Writes nodes[0] and its descendants (`children` are indexes into `nodes`) as nested JSON
+// objects. Iterative, because input nesting depth is unbounded (deeply nested B/E traces).
+// `fields(node)` writes the node's own members right after its '{'; "children" follows.
+template <typename Node, typename Fields>
+void write_json_tree(const std::vector<Node>& nodes, BufferedOut& out, Fields&& fields) {
+  if (nodes.empty()) return;
+  struct Frame {
+    uint32_t node;
+    size_t next_child;
+  };
+  std::vector<Frame> stack;
+  auto open = [&](uint32_t i) {
+    out.put('{');
+    fields(nodes[i]);
+    if (!nodes[i].children.empty()) out.put(",\"children\":[");
+    stack.push_back({i, 0});
+  };
+  open(0);
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    const Node& n = nodes[f.node];
+    if (f.next_child < n.children.size()) {
+      if (f.next_child > 0) out.put(',');
+      open(n.children[f.next_child++]);
+      continue;
+    }
+    out.put(n.children.empty() ? "}" : "]}");
+    stack.pop_back();
+  }
+}
+
 // d3-flame-graph JSON: {"name","value","calls","children"} (+ "device": true on kernels).
 void write_flame_json(const FlameTree& tree, BufferedOut& out);
 
