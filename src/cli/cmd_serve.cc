@@ -15,11 +15,11 @@
 
 #include "src/cli/cli_common.h"
 #include "src/cli/commands.h"
-#include "src/server/server.h"
+#include "huoyan/server.h"
 
 // The web UI is a separate library (web/); a CLI built without it serves the API only.
-#if __has_include(<huoyan_web/assets.h>)
-#include <huoyan_web/assets.h>
+#if __has_include(<huoyan_web/server_assets.h>)
+#include <huoyan_web/server_assets.h>
 #define HUOYAN_HAS_WEB_ASSETS 1
 #endif
 
@@ -30,12 +30,7 @@ namespace {
 
 AssetLookup web_assets() {
 #ifdef HUOYAN_HAS_WEB_ASSETS
-  return [](std::string_view path, WebAsset* out) {
-    const web::Asset* a = web::find_asset(path);
-    if (a == nullptr) return false;
-    *out = {a->path, a->content_type, a->data, a->gzip};
-    return true;
-  };
+  return web::server_assets();
 #else
   return {};
 #endif

@@ -11,7 +11,7 @@
 #include "src/server/generation_cache.h"
 #include "src/server/http_util.h"
 #include "src/server/request_index.h"
-#include "src/server/server.h"
+#include "huoyan/server.h"
 #include "src/server/timeline.h"
 
 namespace huoyan::server {

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "huoyan/huoyan.h"
-#include "src/server/server.h"
+#include "huoyan/server.h"
 
 namespace huoyan::server {
 

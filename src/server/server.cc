@@ -1,6 +1,6 @@
 // Server: owns the httplib server, its worker pool and listening thread, and the checks every
 // request passes before routing (Host, CORS, token). Routes live in routes_*.cc.
-#include "src/server/server.h"
+#include "huoyan/server.h"
 
 #include <sys/socket.h>
 
@@ -212,6 +212,7 @@ void Server::Impl::configure() {
   server::register_request_routes(*http, ctx);
   server::register_timeline_routes(*http, ctx);
   server::register_status_routes(*http, ctx);
+  if (options.extra_routes) options.extra_routes(*http);
   server::register_static_routes(*http, ctx);  // last: it takes every other GET
 }
 

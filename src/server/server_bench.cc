@@ -23,7 +23,7 @@
 #include "src/analysis/kernel_stats.h"
 #include "src/server/http_util.h"
 #include "src/server/request_index.h"
-#include "src/server/server.h"
+#include "huoyan/server.h"
 #include "src/server/server_test_util.h"
 #include "src/server/timeline.h"
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "src/server/http_util.h"
-#include "src/server/server.h"
+#include "huoyan/server.h"
 #include "src/server/server_test_util.h"
 
 namespace huoyan::server::testing {

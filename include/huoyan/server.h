@@ -10,7 +10,7 @@
 // `threads` workers that read the store concurrently with its writer. Every handler works on a
 // Snapshot taken when it starts, so a response is consistent even while events are evicted.
 //
-// This header uses only standard types so that it can move to include/huoyan/ as is.
+// Public: an embedder includes "huoyan/server.h" and links huoyan::huoyan.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +20,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace httplib {
+class Server;
+}
 
 namespace huoyan {
 
@@ -101,6 +105,12 @@ struct ServerOptions {
   bool prewarm = true;
   std::vector<std::string> sources;  // input files, shown by /api/status
   AssetLookup assets;                // the web UI; empty: "/" answers 404 with a hint
+  // Routes of the embedding application served on the same port (an inference server's
+  // /v1/completions, /health). Called once by start(), after huoyan's /api routes and before
+  // the web UI's catch-all GET, with the cpp-httplib server (include <httplib.h> to use it).
+  // These routes pass the Host check but not the token check, which guards /api and /metrics
+  // only. Their handlers run on the same worker pool.
+  std::function<void(httplib::Server&)> extra_routes;
 };
 
 // Parses "HOST:PORT", "[v6]:PORT", ":PORT" or "PORT" (host 127.0.0.1). False on bad input.
