@@ -32,6 +32,7 @@ struct ServeArgs {
   std::string token;
   size_t threads = 8;
   bool open = false;
+  std::vector<std::string> baseline;  // --baseline: the base of the differential flame graph
 };
 int run_serve(const ServeArgs& args);
 

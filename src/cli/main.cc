@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
       ->envname("HUOYAN_TOKEN");
   s->add_option("--threads", serve.threads, "HTTP worker threads")->check(CLI::Range(1, 256));
   s->add_flag("--open", serve.open, "Open the UI in a browser (xdg-open)");
+  s->add_option("--baseline", serve.baseline,
+                "Baseline traces (merged): the flame graph can show the change against them "
+                "(widths from INPUTS, colour by change)");
 
   AnalyzeArgs analyze;
   auto* a = app.add_subcommand(
