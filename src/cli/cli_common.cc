@@ -6,28 +6,29 @@
 
 #include <fmt/format.h>
 
-#include "src/readers/chrome_json_reader.h"
+#include "src/readers/sniff.h"
 
 namespace huoyan::cli {
 
 Status load_inputs(const std::vector<std::string>& paths, TraceStore& store) {
   const bool tty = ::isatty(2) != 0;
-  for (const std::string& path : paths) {
-    ReadOptions options;
-    if (tty) {
-      options.progress = [&path](uint64_t pos, uint64_t size) {
-        if (size < (uint64_t{50} << 20)) return;
-        std::fprintf(stderr, "\r%s: %5.1f%% (%llu MB)", path.c_str(),
-                     100.0 * static_cast<double>(pos) / static_cast<double>(size),
-                     static_cast<unsigned long long>(pos >> 20));
-        std::fflush(stderr);
-      };
-    }
-    auto r = read_chrome_json_file(path, store, options);
-    if (tty) std::fprintf(stderr, "\r\033[K");
-    if (!r.ok()) return r.status();
+  ReadOptions options;
+  if (tty) {
+    options.progress = [](uint64_t pos, uint64_t size) {
+      if (size < (uint64_t{50} << 20)) return;
+      std::fprintf(stderr, "\rreading: %5.1f%% (%llu MB)",
+                   100.0 * static_cast<double>(pos) / static_cast<double>(size),
+                   static_cast<unsigned long long>(pos >> 20));
+      std::fflush(stderr);
+    };
   }
-  return OkStatus();
+  InputReport report;
+  auto r = read_inputs(paths, store, options, &report);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  for (const std::string& path : report.unclaimed) {
+    std::fprintf(stderr, "huoyan: skipped %s: not a recognised trace\n", path.c_str());
+  }
+  return r.status();
 }
 
 std::string skipped_summary(const TraceStore& store) {

@@ -15,8 +15,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitCheckFailed = 1;
 inline constexpr int kExitUsage = 2;
 
-// Reads every input into `store` (progress on stderr for inputs over 50 MB when stderr is a
-// terminal). The error message names the file and the position.
+// Reads every input into `store`: files of any supported format (sniffed by content, plain or
+// .gz), folders, "-" for stdin; several inputs (ranks) are kept apart (src/readers/sniff.h).
+// Progress on stderr for inputs over 50 MB when stderr is a terminal; files of walked folders
+// that no format claims are listed on stderr. The error message names the file and position.
 Status load_inputs(const std::vector<std::string>& paths, TraceStore& store);
 
 // "12 events skipped: missing ts (10), negative dur (2)" or "" when nothing was skipped.

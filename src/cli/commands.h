@@ -36,4 +36,9 @@ struct ServeArgs {
 };
 int run_serve(const ServeArgs& args);
 
+struct FormatsArgs {
+  bool json = false;
+};
+int run_formats(const FormatsArgs& args);
+
 }  // namespace huoyan::cli

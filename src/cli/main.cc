@@ -113,6 +113,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   d->add_option("--limit", diff.limit, "Rows to show (0 = all)")->check(CLI::NonNegativeNumber);
 
+  FormatsArgs formats;
+  auto* f = app.add_subcommand("formats", "List the input formats and folder layouts huoyan reads");
+  f->add_flag("--json", formats.json, "Print one JSON array of {kind,name,description}");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -130,5 +134,6 @@ int main(int argc, char** argv) {
   if (s->parsed()) return run_serve(serve);
   if (a->parsed()) return run_analyze(analyze);
   if (d->parsed()) return run_diff(diff);
+  if (f->parsed()) return run_formats(formats);
   return kExitUsage;
 }

@@ -369,8 +369,10 @@ struct ChromeJsonWriter::Impl {
         metadata_event("process_sort_index", p, nullptr, "sort_index",
                        [&] { json_int(out, p.sort_index); });
       }
-      for (const auto& [k, v] : p.labels) {
-        const std::string_view name = snapshot.str(k);
+      for (const auto& label : p.labels) {
+        // A plain variable, not a structured binding: clang 14 cannot capture those.
+        const StringId v = label.second;
+        const std::string_view name = snapshot.str(label.first);
         const std::string_view arg = name == "process_labels"           ? "labels"
                                      : name == "process_uptime_seconds" ? "uptime"
                                                                         : "name";

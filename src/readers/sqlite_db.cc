@@ -1,0 +1,161 @@
+#include "src/readers/sqlite_db.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "src/io/input.h"
+
+namespace huoyan {
+
+SqliteStmt& SqliteStmt::operator=(SqliteStmt&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(stmt_);
+    stmt_ = o.stmt_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+SqliteStmt::~SqliteStmt() { sqlite3_finalize(stmt_); }
+
+std::string_view SqliteStmt::text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  if (p == nullptr) return {};
+  return {p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+}
+
+SqliteDb::SqliteDb(SqliteDb&& o) noexcept
+    : path_(std::move(o.path_)), db_(o.db_), tables_(std::move(o.tables_)) {
+  o.db_ = nullptr;
+}
+
+SqliteDb& SqliteDb::operator=(SqliteDb&& o) noexcept {
+  if (this != &o) {
+    sqlite3_close_v2(db_);
+    path_ = std::move(o.path_);
+    db_ = o.db_;
+    tables_ = std::move(o.tables_);
+    o.db_ = nullptr;
+  }
+  return *this;
+}
+
+SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+
+Status SqliteDb::error(std::string_view what) const {
+  return Status::Error(
+      fmt::format("{}: {}: {}", path_, what, db_ ? sqlite3_errmsg(db_) : "cannot open"));
+}
+
+Result<SqliteDb> SqliteDb::open(const std::string& path) {
+  SqliteDb db;
+  db.path_ = path;
+  if (is_gzip_file(path)) {
+    // SQLite needs random access: decompress into a buffer that SQLite owns and frees.
+    auto bytes = read_all(path);
+    if (!bytes.ok()) return bytes.status();
+    if (!looks_like_sqlite(*bytes)) {
+      return Status::Error(fmt::format("{}: not an SQLite database", path));
+    }
+    if (sqlite3_open_v2(":memory:", &db.db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      return db.error("cannot open");
+    }
+    auto* buf = static_cast<unsigned char*>(sqlite3_malloc64(bytes->size()));
+    if (buf == nullptr) return Status::Error(fmt::format("{}: out of memory", path));
+    std::memcpy(buf, bytes->data(), bytes->size());
+    const int rc =
+        sqlite3_deserialize(db.db_, "main", buf, bytes->size(), bytes->size(),
+                            SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY);
+    if (rc != SQLITE_OK) return db.error("cannot load the decompressed database");
+  } else {
+    if (sqlite3_open_v2(path.c_str(), &db.db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      return db.error("cannot open");
+    }
+  }
+  auto st = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')");
+  if (!st.ok()) {
+    return Status::Error(
+        fmt::format("{}: not a readable SQLite database ({})", path, st.status().message()));
+  }
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) db.tables_.emplace(st->text(0));
+  if (rc != SQLITE_DONE) return db.error("cannot read the schema");
+  return db;
+}
+
+Result<SqliteStmt> SqliteDb::prepare(const std::string& sql) const {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_finalize(s);
+    return error("bad query");
+  }
+  return SqliteStmt(s);
+}
+
+Result<std::set<std::string, std::less<>>> SqliteDb::columns(const std::string& table) const {
+  std::set<std::string, std::less<>> out;
+  if (!has_table(table)) return out;
+  auto st = prepare(fmt::format("SELECT name FROM pragma_table_info('{}')", table));
+  if (!st.ok()) return st.status();
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) out.emplace(st->text(0));
+  if (rc != SQLITE_DONE) return error(fmt::format("cannot read the columns of {}", table));
+  return out;
+}
+
+Result<int64_t> SqliteDb::scalar(const std::string& sql) const {
+  auto st = prepare(sql);
+  if (!st.ok()) return st.status();
+  if (st->step() != SQLITE_ROW) return error(sql);
+  return st->i64(0);
+}
+
+Status StringIdTable::load(const SqliteDb& db, const std::string& table, TraceStore& store) {
+  auto st = db.prepare(fmt::format("SELECT id, value FROM \"{}\"", table));
+  if (!st.ok()) return st.status();
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) {
+    const int64_t id = st->i64(0);
+    const StringId s = store.intern(st->text(1));
+    if (id >= 0 && id < (int64_t{1} << 24)) {
+      if (static_cast<size_t>(id) >= dense_.size()) dense_.resize(id + 1, kNone);
+      dense_[id] = s;
+    } else {
+      sparse_[id] = s;
+    }
+  }
+  if (rc != SQLITE_DONE) return db.error(fmt::format("cannot read {}", table));
+  return OkStatus();
+}
+
+std::set<std::string, std::less<>> sqlite_tables(const std::string& path) {
+  auto db = SqliteDb::open(path);
+  if (!db.ok()) return {};
+  return db->tables();
+}
+
+TrackId offset_device_track(TraceStore& store, TraceStore::Writer& w, DeviceType type,
+                            int32_t device, int64_t stream, int64_t pid_offset) {
+  if (pid_offset == 0) return w.device_track(type, device, stream);
+  const TrackId id = w.track(device_pid(type, device) + pid_offset, stream);
+  Process& p = w.process_at(w.track_at(id).process);
+  if (p.device_type == DeviceType::kNone) {
+    p.device_type = type;
+    p.device = device;
+    p.name = store.intern(fmt::format("{} {}", device_type_name(type), device));
+    p.sort_index = static_cast<int32_t>(type) * 1000 + device;
+    p.has_sort_index = true;
+  }
+  Track& t = w.track_at(id);
+  if (t.name == 0) {
+    t.name = store.intern(fmt::format("Stream {}", stream));
+    t.sort_index = static_cast<int32_t>(stream);
+    t.has_sort_index = true;
+  }
+  return id;
+}
+
+}  // namespace huoyan
