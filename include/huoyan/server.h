@@ -104,6 +104,10 @@ struct ServerOptions {
   // Without a live source, build those indexes in the background right after start().
   bool prewarm = true;
   std::vector<std::string> sources;  // input files, shown by /api/status
+  // A second store to compare against (`huoyan serve NEW --baseline BASE`): the base of
+  // /api/flamegraph/diff. Must outlive the server; null: diffs compare two requests of `store`.
+  const TraceStore* baseline = nullptr;
+  std::vector<std::string> baseline_sources;  // shown by /api/status
   AssetLookup assets;                // the web UI; empty: "/" answers 404 with a hint
   // Routes of the embedding application served on the same port (an inference server's
   // /v1/completions, /health). Called once by start(), after huoyan's /api routes and before

@@ -60,6 +60,11 @@ struct DiffFlameTree {
 
 DiffFlameTree build_diff_flame_tree(const FlameTree& base_tree, const FlameTree& new_tree);
 
+// Folds the smallest nodes (by the larger of value and base, so a frame that shrank to nothing
+// still competes with what it was) into one "(other)" child per parent, keeping about
+// max_nodes; 0 keeps all.
+void fold_small_diff_nodes(DiffFlameTree* tree, size_t max_nodes);
+
 // d3-flame-graph JSON plus the difference: {"name","value","base","delta","calls",
 // "base_calls","children"} (+ "device": true on kernels).
 void write_diff_flame_json(const DiffFlameTree& tree, BufferedOut& out);

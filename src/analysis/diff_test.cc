@@ -141,6 +141,40 @@ TEST(DiffFlameTree, WidthsFromNewDeltasAgainstBase) {
       << sink.str();
 }
 
+TEST(DiffFlameTree, FoldKeepsTotalsAndShrunkFrames) {
+  auto base_strings = std::make_shared<StringTable>();
+  auto new_strings = std::make_shared<StringTable>();
+  std::vector<std::pair<std::vector<std::string>, int64_t>> base_stacks;
+  std::vector<std::pair<std::vector<std::string>, int64_t>> new_stacks;
+  for (int i = 0; i < 40; ++i) {
+    base_stacks.push_back({{"step", "k" + std::to_string(i)}, 10 + i});
+    new_stacks.push_back({{"step", "k" + std::to_string(i)}, 10 + 2 * i});
+  }
+  base_stacks.push_back({{"step", "Gone"}, 5000});  // large in BASE, absent in NEW
+  const DiffFlameTree full =
+      build_diff_flame_tree(tree_of(base_stacks, base_strings), tree_of(new_stacks, new_strings));
+  DiffFlameTree d = full;
+  fold_small_diff_nodes(&d, 10);
+  EXPECT_LE(d.nodes.size(), 12u);
+  EXPECT_EQ(d.root().value, full.root().value);
+  EXPECT_EQ(d.root().base, full.root().base);
+  int64_t value = 0, base = 0, delta = 0;
+  bool gone = false, other = false;
+  for (uint32_t c : d.nodes[d.root().children[0]].children) {
+    value += d.nodes[c].value;
+    base += d.nodes[c].base;
+    delta += d.nodes[c].delta;
+    gone = gone || d.nodes[c].name == "Gone";
+    other = other || d.nodes[c].name == "(other)";
+  }
+  EXPECT_TRUE(gone);  // ranked by its BASE size
+  EXPECT_TRUE(other);
+  EXPECT_EQ(value, full.root().value);
+  EXPECT_EQ(base, full.root().base);
+  EXPECT_EQ(delta, full.root().delta);
+  for (size_t i = 1; i < d.nodes.size(); ++i) EXPECT_LT(d.nodes[i].parent, i);
+}
+
 TEST(DiffFlameTree, FromRealTreesOfTwoStores) {
   TraceStore a;
   TraceStore b;

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -77,6 +78,18 @@ int run_serve(const ServeArgs& args) {
   if (Status st = load_inputs(args.inputs, store); !st.ok()) return fail(st.message());
   if (const std::string s = skipped_summary(store); !s.empty()) {
     std::fprintf(stderr, "huoyan: %s\n", s.c_str());
+  }
+  std::unique_ptr<TraceStore> baseline;
+  if (!args.baseline.empty()) {
+    baseline = std::make_unique<TraceStore>(StoreOptions{.capacity_events = SIZE_MAX / 2});
+    if (Status st = load_inputs(args.baseline, *baseline); !st.ok()) {
+      return fail("--baseline: " + st.message());
+    }
+    if (const std::string s = skipped_summary(*baseline); !s.empty()) {
+      std::fprintf(stderr, "huoyan: baseline: %s\n", s.c_str());
+    }
+    options.baseline = baseline.get();
+    options.baseline_sources = args.baseline;
   }
 
   // Signals are taken by sigwait() below; block them before any server thread exists so that

@@ -70,6 +70,8 @@ void register_request_routes(httplib::Server& http, ApiContext& ctx);   // reque
 void register_timeline_routes(httplib::Server& http, ApiContext& ctx);  // timeline
 void register_status_routes(httplib::Server& http, ApiContext& ctx);    // status, metrics,
                                                                         // capture
+void register_analysis_routes(httplib::Server& http, ApiContext& ctx);  // diagnosis,
+                                                                         // flamegraph/diff
 // GET of everything else: the embedded web UI (and JSON 404s under /api/).
 void register_static_routes(httplib::Server& http, ApiContext& ctx);
 

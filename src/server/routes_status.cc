@@ -133,6 +133,22 @@ void handle_status(ApiContext& ctx, const httplib::Request&, httplib::Response& 
               json_uint(out, f.steps);
               out.put(",\"capture\":");
               write_capture(out, f.capture);
+              // The store of `huoyan serve NEW --baseline BASE` (null without one).
+              out.put(",\"baseline\":");
+              if (const TraceStore* b = ctx.options.baseline) {
+                out.put("{\"sources\":[");
+                for (size_t i = 0; i < ctx.options.baseline_sources.size(); ++i) {
+                  if (i > 0) out.put(',');
+                  json_string(out, ctx.options.baseline_sources[i]);
+                }
+                out.put("],\"events\":");
+                json_uint(out, b->held());
+                out.put(",\"requests\":");
+                json_uint(out, b->request_count());
+                out.put('}');
+              } else {
+                out.put("null");
+              }
               out.put("}\n");
             }));
 }

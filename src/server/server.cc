@@ -212,6 +212,7 @@ void Server::Impl::configure() {
   server::register_request_routes(*http, ctx);
   server::register_timeline_routes(*http, ctx);
   server::register_status_routes(*http, ctx);
+  server::register_analysis_routes(*http, ctx);
   if (options.extra_routes) options.extra_routes(*http);
   server::register_static_routes(*http, ctx);  // last: it takes every other GET
 }

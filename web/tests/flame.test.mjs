@@ -186,3 +186,47 @@ test('an unknown request ID shows the server message', async () => {
   assert.equal(await page.$('.flamechart'), null, 'no stale chart is left behind');
   await page.close();
 });
+
+test('comparing two requests colours frames by change and shows both values', async () => {
+  const { body: list } = await api('/api/requests?limit=2&sort=-device_ns');
+  assert.ok(list.requests.length >= 2, 'two requests to compare');
+  const [a, b] = list.requests.map((r) => r.id);
+  const q = `request_id=${encodeURIComponent(a)}&baseline_request_id=${encodeURIComponent(b)}&mode=shared&max_nodes=20000`;
+  const { status, body: diff } = await api(`/api/flamegraph/diff?${q}`);
+  assert.equal(status, 200);
+  const { page, problems } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}/#/flame?request=${encodeURIComponent(a)}&vs=${encodeURIComponent(b)}`);
+  await flameReady(page);
+  await page.waitForSelector('[data-legend="diff"]');
+  // Widths come from NEW (request a), colours from the sign of each frame's delta.
+  const byName = new Map();
+  const stack = [diff];
+  while (stack.length) {
+    const n = stack.pop();
+    if (!byName.has(n.name)) byName.set(n.name, n);
+    stack.push(...(n.children || []));
+  }
+  const hue = (fill) => {
+    const m = /hsl\((\d+)/.exec(fill || '');
+    return m ? Number(m[1]) : null;
+  };
+  let coloured = 0;
+  for (const f of await frameWidths(page)) {
+    const n = byName.get(f.name);
+    assert.ok(n, `frame "${f.name}" is in /api/flamegraph/diff`);
+    if (f.name === 'all' || n.delta === 0) continue;
+    assert.equal(hue(f.fill), n.delta > 0 ? 2 : 215, `${f.name}: delta ${n.delta}, fill ${f.fill}`);
+    coloured++;
+  }
+  assert.ok(coloured > 0 || diff.delta === 0, 'changed frames are coloured');
+  // The tooltip gives both values.
+  await page.locator('.flamechart svg g.frame').first().hover();
+  const tip = await page.waitForSelector('.tip-title');
+  const text = await tip.evaluate((el) => el.parentElement.textContent);
+  assert.ok(text.includes('base') && text.includes('vs base'), `tooltip "${text}" shows both values`);
+  // Leaving the comparison restores the kind colours.
+  await page.getByRole('combobox', { name: 'Compare' }).selectOption('');
+  await page.waitForFunction(() => !document.querySelector('[data-legend="diff"]'));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
