@@ -1,0 +1,69 @@
+// A completion request on its way from an HTTP handler through the scheduler and back.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "model/kernels.h"
+#include "model/kv_cache.h"
+
+namespace llm_server {
+
+// Why generation ended ("finish_reason" of the API).
+enum class FinishReason { kNone, kLength, kStop, kCancelled };
+const char* finish_reason_name(FinishReason reason);
+
+// The scheduler's output to the handler that waits for it: text pieces (one per generated
+// token that has bytes) and, once, the end. Written by the scheduler thread, read by one HTTP
+// worker; cancel() is the reader's way back (a client that went away).
+class Channel {
+ public:
+  void push(std::string piece);
+  void finish(FinishReason reason);
+
+  // Waits up to `timeout` for news, then moves the pieces produced so far into *pieces.
+  // Returns the finish reason once generation has ended and every piece was taken, else kNone.
+  FinishReason wait(std::vector<std::string>* pieces, std::chrono::milliseconds timeout);
+
+  void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> pieces_;
+  FinishReason finished_ = FinishReason::kNone;
+  std::atomic<bool> cancelled_{false};
+};
+
+struct Request {
+  // Set before submission, then read-only.
+  std::string id;
+  std::vector<int32_t> prompt;  // token ids, BOS first
+  int max_tokens = 16;
+  llm::SamplingParams sampling;
+  int64_t arrival_ns = 0;  // huoyan::now_ns() time base (CLOCK_MONOTONIC)
+
+  // Scheduler thread only.
+  llm::SeqId seq = 0;
+  std::vector<int32_t> output;  // generated tokens, EOS included
+  int cached = 0;               // tokens in the KV cache; 0 while waiting (new or preempted)
+  bool admitted = false;        // admitted at least once (queue_wait recorded)
+  int preemptions = 0;
+
+  Channel channel;
+
+  // Tokens known so far: the prompt, then the output.
+  int known() const { return static_cast<int>(prompt.size() + output.size()); }
+  int32_t token_at(int i) const {
+    const int p = static_cast<int>(prompt.size());
+    return i < p ? prompt[i] : output[i - p];
+  }
+};
+
+}  // namespace llm_server

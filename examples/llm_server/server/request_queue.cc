@@ -1,0 +1,100 @@
+#include "server/request_queue.h"
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <utility>
+
+#include "server/request.h"
+
+namespace llm_server {
+namespace {
+
+class LockedQueue final : public RequestQueue {
+ public:
+  void push(std::shared_ptr<Request> request) override {
+    {
+      std::lock_guard lock(mu_);
+      items_.push_back(std::move(request));
+    }
+    cv_.notify_one();
+  }
+
+  size_t pop_all(std::vector<std::shared_ptr<Request>>* out,
+                 std::chrono::microseconds wait) override {
+    std::unique_lock lock(mu_);
+    if (items_.empty() && wait.count() > 0) {
+      cv_.wait_for(lock, wait, [&] { return !items_.empty() || woken_; });
+      woken_ = false;
+    }
+    const size_t n = items_.size();
+    for (auto& r : items_) out->push_back(std::move(r));
+    items_.clear();
+    return n;
+  }
+
+  void wake() override {
+    {
+      std::lock_guard lock(mu_);
+      woken_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Request>> items_;
+  bool woken_ = false;
+};
+
+// moodycamel's blocking variant: the lock-free queue plus a semaphore for the idle wait.
+class LockFreeQueue final : public RequestQueue {
+ public:
+  void push(std::shared_ptr<Request> request) override { queue_.enqueue(std::move(request)); }
+
+  size_t pop_all(std::vector<std::shared_ptr<Request>>* out,
+                 std::chrono::microseconds wait) override {
+    size_t n = 0;
+    std::shared_ptr<Request> r;
+    if (wait.count() > 0) {
+      if (!queue_.wait_dequeue_timed(r, wait)) return 0;
+      if (r == nullptr) return 0;  // wake()
+      out->push_back(std::move(r));
+      ++n;
+    }
+    while (queue_.try_dequeue(r)) {
+      if (r == nullptr) continue;
+      out->push_back(std::move(r));
+      ++n;
+    }
+    return n;
+  }
+
+  void wake() override { queue_.enqueue(nullptr); }
+
+ private:
+  moodycamel::BlockingConcurrentQueue<std::shared_ptr<Request>> queue_;
+};
+
+}  // namespace
+
+bool parse_queue_kind(std::string_view text, QueueKind* kind) {
+  if (text == "locked") {
+    *kind = QueueKind::kLocked;
+  } else if (text == "lockfree") {
+    *kind = QueueKind::kLockFree;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<RequestQueue> make_request_queue(QueueKind kind) {
+  if (kind == QueueKind::kLocked) return std::make_unique<LockedQueue>();
+  return std::make_unique<LockFreeQueue>();
+}
+
+}  // namespace llm_server
