@@ -54,6 +54,9 @@ std::string random_prompt(std::mt19937_64& rng, int n) {
 // Blocks SIGINT/SIGTERM in every thread (call before any is started) so that main can take
 // them synchronously with sigwait.
 sigset_t block_stop_signals() {
+  // A shell starts background jobs with SIGINT ignored; take it back.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
