@@ -3,7 +3,9 @@
 // ranges; every request streams (SSE) so that time to first token (TTFT) and inter-token
 // latency (ITL, the gap between consecutive text events) are measured at the client.
 // --concurrency workers send the arrivals; an arrival that finds all of them busy waits for one
-// (the report counts that backlog). Prints a summary and, with --json, writes it.
+// (the report gives the largest backlog); when the arrivals end, requests in flight finish and
+// arrivals still waiting are dropped (reported as unsent), so a saturating rate measures the
+// server's capacity at that concurrency. Prints a summary and, with --json, writes it.
 #include <httplib.h>
 #include <signal.h>
 #include <simdjson.h>
@@ -224,7 +226,7 @@ int main(int argc, char** argv) {
         {
           std::unique_lock lock(mu);
           cv.wait(lock, [&] { return !jobs.empty() || arrivals_done; });
-          if (jobs.empty()) break;
+          if (arrivals_done) break;  // arrivals still waiting for a client are not sent
           job = std::move(jobs.front());
           jobs.pop_front();
         }
@@ -264,12 +266,15 @@ int main(int argc, char** argv) {
     ++sent;
     t += gap(rng);
   }
+  size_t unsent = 0;
   {
     std::lock_guard lock(mu);
     arrivals_done = true;
+    unsent = jobs.size();
   }
   cv.notify_all();
   for (auto& w : workers) w.join();
+  sent -= unsent;
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
 
   std::vector<double> ttft, itl;
@@ -286,22 +291,24 @@ int main(int argc, char** argv) {
     itl.insert(itl.end(), s.itl_ms.begin(), s.itl_ms.end());
   }
   char buf[2048];
-  std::snprintf(buf, sizeof buf,
-                "{\"url\":\"%s\",\"rate\":%g,\"duration_s\":%g,\"concurrency\":%d,\"seed\":%llu,"
-                "\"sent\":%zu,\"completed\":%lld,\"rejected_503\":%lld,\"failed\":%lld,"
-                "\"max_client_backlog\":%zu,\"elapsed_s\":%.3f,\"requests_per_s\":%.3f,"
-                "\"output_tokens_per_s\":%.2f,\"total_tokens_per_s\":%.2f,"
-                "\"ttft_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"itl_ms\":{\"p50\":%.3f,\"p99\":%.3f}}",
-                json_escape(url).c_str(), rate, duration, concurrency,
-                static_cast<unsigned long long>(seed), sent, static_cast<long long>(ok),
-                static_cast<long long>(rejected), static_cast<long long>(failed), max_backlog,
-                elapsed, ok / elapsed, out_tokens / elapsed, (out_tokens + in_tokens) / elapsed,
-                percentile(ttft, 50), percentile(ttft, 99), percentile(itl, 50),
-                percentile(itl, 99));
+  std::snprintf(
+      buf, sizeof buf,
+      "{\"url\":\"%s\",\"rate\":%g,\"duration_s\":%g,\"concurrency\":%d,\"seed\":%llu,"
+      "\"sent\":%zu,\"unsent\":%zu,\"completed\":%lld,\"rejected_503\":%lld,\"failed\":%lld,"
+      "\"max_client_backlog\":%zu,\"elapsed_s\":%.3f,\"requests_per_s\":%.3f,"
+      "\"output_tokens_per_s\":%.2f,\"total_tokens_per_s\":%.2f,"
+      "\"ttft_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"itl_ms\":{\"p50\":%.3f,\"p99\":%.3f}}",
+      json_escape(url).c_str(), rate, duration, concurrency, static_cast<unsigned long long>(seed),
+      sent, unsent, static_cast<long long>(ok), static_cast<long long>(rejected),
+      static_cast<long long>(failed), max_backlog, elapsed, ok / elapsed, out_tokens / elapsed,
+      (out_tokens + in_tokens) / elapsed, percentile(ttft, 50), percentile(ttft, 99),
+      percentile(itl, 50), percentile(itl, 99));
   if (!quiet) {
-    std::printf("requests   %zu sent, %lld completed, %lld rejected (503), %lld failed\n", sent,
-                static_cast<long long>(ok), static_cast<long long>(rejected),
-                static_cast<long long>(failed));
+    std::printf(
+        "requests   %zu sent, %lld completed, %lld rejected (503), %lld failed, %zu arrivals "
+        "unsent (every client busy at the end)\n",
+        sent, static_cast<long long>(ok), static_cast<long long>(rejected),
+        static_cast<long long>(failed), unsent);
     std::printf("throughput %.2f requests/s, %.1f output tokens/s, %.1f total tokens/s (%.1f s)\n",
                 ok / elapsed, out_tokens / elapsed, (out_tokens + in_tokens) / elapsed, elapsed);
     std::printf("TTFT       p50 %.1f ms, p99 %.1f ms\n", percentile(ttft, 50),
