@@ -1,5 +1,6 @@
 #include "src/readers/chrome_event_decoder.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -359,6 +360,7 @@ void ChromeEventDecoder::Impl::apply() {
   }
   // Args that are Event fields move there (the writer writes them back as these args):
   // correlation of duration events and instants, step and request_id of all but counters.
+  DurationExtras extras;
   if (ph != 'C' && !args.empty()) {
     const bool takes_correlation = duration || ph == 'i' || ph == 'I';
     size_t out = 0;
@@ -369,6 +371,17 @@ void ChromeEventDecoder::Impl::apply() {
         e.id = u;
         e.flags &= static_cast<uint8_t>(~(event_flags::kIdHex | event_flags::kIdString));
         continue;
+      }
+      if (duration) {  // kept as args; only noted
+        if (a.key == k_external_id) {
+          extras.has_external_id = arg_u64(a.value, &extras.external_id);
+        } else if (a.key == k_connection_id) {
+          arg_u64(a.value, &extras.connection_id);
+        } else if (a.key == k_task_type && a.value.type == ArgType::kString) {
+          extras.task_type = a.value.s;
+        } else if (a.key == k_task_id) {
+          extras.has_task_id = true;
+        }
       }
       if (a.key == k_step && arg_u64(a.value, &u)) {
         e.step = u;
@@ -382,6 +395,7 @@ void ChromeEventDecoder::Impl::apply() {
     }
     args.resize(out);
   }
+  if (duration) duration_extras(extras, ph == 'X', e);
   if (e.ts > max_end) max_end = e.ts;
   if (e.ts + e.dur > max_end) max_end = e.ts + e.dur;
   if (ph == 'B' || ph == 'E') {
@@ -390,6 +404,70 @@ void ChromeEventDecoder::Impl::apply() {
     return;
   }
   emit(e, args);
+}
+
+namespace {
+
+constexpr std::string_view kProfilerStep = "ProfilerStep#";
+
+// Kind of an Ascend device task (msprof / torch_npu "Ascend Hardware" layer) from its
+// "Task Type": copies are memcpy; tasks named after their type (NOTIFY_WAIT, EVENT_RECORD,
+// REDUCE_ASYNC_V2…) are device work but not kernels; the rest run an operator's kernel
+// (AI_CORE, AI_VECTOR_CORE, MIX_AIC, AI_CPU, and "Other" in 2024 torch_npu files).
+EventKind ascend_task_kind(std::string_view name, std::string_view task_type) {
+  if (task_type.find("MEMCPY") != std::string_view::npos) return EventKind::kMemcpy;
+  if (name == task_type) return EventKind::kSpan;
+  return EventKind::kKernel;
+}
+
+}  // namespace
+
+void ChromeEventDecoder::Impl::duration_extras(const DurationExtras& x, bool complete, Event& e) {
+  if (e.kind == EventKind::kSpan && e.cat == 0 && x.has_task_id && !x.task_type.empty()) {
+    e.kind = ascend_task_kind(store.str(e.name), x.task_type);
+  }
+  // msprof: a CANN API call and the device task it launched share "connection_id".
+  if (e.id == 0 && x.connection_id != 0) e.id = x.connection_id;
+  // Kineto's "External id" names the CPU op behind an event; it is the launch link of
+  // whatever has no correlation: the op itself, and device work whose correlation is absent.
+  // Device-side copies of host ranges ("gpu_user_annotation") keep no link: they are not
+  // launched work.
+  const bool gpu_range = store.str(e.cat).substr(0, 4) == "gpu_";
+  if (e.id == 0 && x.has_external_id && x.external_id != 0 && !gpu_range) {
+    e.id = kExternalIdTag | x.external_id;
+  }
+  if (!complete || is_device_kind(e.kind) || gpu_range) return;
+  const std::string_view name = store.str(e.name);
+  if (name.size() <= kProfilerStep.size() ||
+      name.substr(0, kProfilerStep.size()) != kProfilerStep) {
+    return;
+  }
+  uint64_t n;
+  if (!parse_u64(name.substr(kProfilerStep.size()), &n) || n == 0) return;
+  auto [it, fresh] = profiler_steps.try_emplace(n);
+  Step& s = it->second;
+  if (fresh) {
+    s.id = n;
+    s.start = e.ts;
+    s.end = e.ts + e.dur;
+    s.track = e.track;
+  } else {
+    s.start = std::min(s.start, e.ts);
+    s.end = std::max(s.end, e.ts + e.dur);
+  }
+}
+
+// ProfilerStep#N spans become steps, unless the store has that step already (a trace written
+// by huoyan carries its steps in its own section).
+void ChromeEventDecoder::Impl::add_profiler_steps() {
+  if (profiler_steps.empty()) return;
+  writer.reset();  // store.step() takes the shared lock
+  std::vector<Step> fresh;
+  for (auto& [id, s] : profiler_steps) {
+    if (!store.step(id)) fresh.push_back(std::move(s));
+  }
+  profiler_steps.clear();
+  for (Step& s : fresh) w().add_step(std::move(s));
 }
 
 void ChromeEventDecoder::Impl::metadata_event() {
@@ -414,9 +492,12 @@ void ChromeEventDecoder::Impl::metadata_event() {
   auto detect_device = [&](Process& p, std::string_view text) {
     DeviceType type;
     int32_t index;
-    if (p.device_type == DeviceType::kNone && device_from_process_name(text, &type, &index)) {
+    if (!device_from_process_name(text, &type, &index)) return;
+    if (p.device_type == DeviceType::kNone) {
       p.device_type = type;
       p.device = index;
+    } else if (p.device_type == type && p.device < 0) {
+      p.device = index;  // "Ascend Hardware" labelled "NPU 0"
     }
   };
   if (name == "process_name" || name == "process_labels" || name == "process_sort_index") {
@@ -487,6 +568,7 @@ void ChromeEventDecoder::finish() {
           m.count(reason);
         }
       });
+  m.add_profiler_steps();
   release_writer();
   flush_counters();
 }

@@ -29,6 +29,20 @@
 //    range), strings, booleans, null, nested objects/arrays as their raw JSON (kJson). Numeric
 //    "correlation" (duration events and instants) → Event::id, numeric "step" → Event::step,
 //    string "request_id" → Event::request (not counters): these are not kept as args.
+//  - Kineto / msprof specifics of duration events (their args are kept as they are):
+//     * Launch links (Event::id, which flame graphs use to put device work under the host call
+//       that launched it): "correlation" as above; else msprof's "connection_id" (a CANN API
+//       call and its device task share it); else Kineto's "External id", tagged
+//       (kExternalIdTag|External id, never equal to a correlation): a CPU op and the device
+//       work that carries its External id but no correlation then link directly.
+//     * Ascend device tasks (no "cat", args "Task Type" and "Task Id"): MEMCPY tasks → kMemcpy,
+//       tasks named after their type (NOTIFY_WAIT, EVENT_RECORD…) stay device spans, the rest
+//       → kKernel.
+//     * "ProfilerStep#N" X spans on the host (not "gpu_*" categories) → Step N with the span's
+//       times and thread, unless the store has step N already; #0 is not a step (0 = none).
+//       Kernels are not re-stamped with the step: they link to it through their launch.
+//     * A process already typed by its name ("Ascend Hardware", NPU index unknown) takes the
+//       index from a later "process_labels" such as "NPU 2".
 //  - Duplicate keys: the last occurrence wins, in the event object and in "args" alike (a
 //    second "args" object replaces the first).
 //  - Bad bytes: an event with invalid UTF-8 or raw control characters in strings is parsed

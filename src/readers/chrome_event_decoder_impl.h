@@ -26,6 +26,9 @@ constexpr uint32_t kBatchEvents = 4096;
 constexpr size_t kParserKeepBytes = size_t{16} << 20;
 // Synthetic ids of non-numeric pid/tid strings: far above real pids and device_pid().
 constexpr int64_t kSyntheticIdBase = int64_t{1} << 52;
+// Event::id of a launch link through Kineto's "External id" (a CPU op and the device work it
+// launched), tagged so it never equals a CUPTI/ROCm correlation id (32-bit in practice).
+constexpr uint64_t kExternalIdTag = uint64_t{1} << 62;
 
 struct Fields {
   Scalar ph, name, cat, ts, dur, pid, tid, id, bp, scope;
@@ -52,6 +55,10 @@ struct ChromeEventDecoder::Impl {
     k_name = store.intern("name");
     k_labels = store.intern("labels");
     k_sort_index = store.intern("sort_index");
+    k_external_id = store.intern("External id");
+    k_connection_id = store.intern("connection_id");
+    k_task_type = store.intern("Task Type");
+    k_task_id = store.intern("Task Id");
   }
 
   // --- writer batching ---
@@ -162,6 +169,18 @@ struct ChromeEventDecoder::Impl {
   void event(const JsonStream::Value& v);
   void apply();
   void metadata_event();
+  // Kineto/msprof specifics of a duration event, after its args were read (see
+  // chrome_event_decoder.h): Ascend device task kinds, launch links, ProfilerStep markers.
+  struct DurationExtras {
+    uint64_t external_id = 0;
+    uint64_t connection_id = 0;
+    std::string_view task_type;
+    bool has_external_id = false;
+    bool has_task_id = false;
+  };
+  // `complete`: an "X" event (B/E pairs get their duration only when paired).
+  void duration_extras(const DurationExtras& x, bool complete, Event& e);
+  void add_profiler_steps();
   void set_id(const Scalar& s, bool local, Event& e);
   void emit(const Event& e, std::span<const Arg> a) {
     w().append(e, a);
@@ -194,6 +213,8 @@ struct ChromeEventDecoder::Impl {
   int64_t last_pid = 0, last_tid = 0;
   TrackId last_track = 0;
   StringId k_correlation, k_step, k_request_id, k_name, k_labels, k_sort_index;
+  StringId k_external_id, k_connection_id, k_task_type, k_task_id;
+  std::map<uint64_t, Step> profiler_steps;  // "ProfilerStep#N" spans
 
   PendingSlices pending;
   int64_t max_end = std::numeric_limits<int64_t>::min();

@@ -251,7 +251,42 @@ class Walker {
       if (!text.empty() && text.front() == '{') dec_.trace_metadata(v);
     } else {
       dec_.set_metadata(key, text);  // distributedInfo, deviceProperties: raw JSON
+      if (key == "distributedInfo") {
+        const std::string rank = integer_member(text, "\"rank\"");
+        if (!rank.empty()) dec_.set_metadata("rank", rank);
+      }
     }
+  }
+
+  // The digits of `"key": <integer>` at the top level of a small JSON object, or "".
+  static std::string integer_member(std::string_view obj, std::string_view quoted_key) {
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < obj.size(); ++i) {
+      const char c = obj[i];
+      if (in_string) {
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          in_string = false;
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if (c == '}' || c == ']') --depth;
+      if (c != '"') continue;
+      if (depth == 1 && obj.substr(i, quoted_key.size()) == quoted_key) {
+        size_t j = i + quoted_key.size();
+        while (j < obj.size() && (obj[j] == ' ' || obj[j] == '\n' || obj[j] == '\t')) ++j;
+        if (j >= obj.size() || obj[j] != ':') return "";
+        ++j;
+        while (j < obj.size() && (obj[j] == ' ' || obj[j] == '\n' || obj[j] == '\t')) ++j;
+        size_t k = j;
+        while (k < obj.size() && obj[k] >= '0' && obj[k] <= '9') ++k;
+        return std::string(obj.substr(j, k - j));
+      }
+      in_string = true;
+    }
+    return "";
   }
 
   // The "huoyan" object written by ChromeJsonWriter; unknown keys are ignored.
