@@ -1,0 +1,47 @@
+// Folder layouts written by Huawei Ascend profilers, imported as one unit so that each kernel
+// is counted once even though several files describe it.
+//
+// torch_npu: `{worker}_{ts}_ascend_pt/ASCEND_PROFILER_OUTPUT/` (either folder may be given).
+//  - Kernels: trace_view.json holds host ops, CANN API calls, flows and the device tasks;
+//    kernel_details.csv holds the same device tasks as a table (with shapes, block dims and
+//    PMU counters). When trace_view.json has device tasks it is the source of kernels and
+//    kernel_details.csv is not imported; otherwise (no trace_view.json, or one without the
+//    "Ascend Hardware" layer) the kernels come from kernel_details.csv.
+//  - step_trace_time.csv → steps; op_statistic.csv, operator_details.csv, api_statistic.csv →
+//    metadata only (they aggregate the kernels above; see ascend_csv_reader.h).
+//  - The rank comes from `profiler_info_{rank}.json` (or "rank_id" inside profiler_info*.json)
+//    in the *_ascend_pt folder; with a rank, device processes are named "rank 3:NPU 0", carry
+//    a ("rank", "3") label and CSV devices get per-rank pids (ascend_device_pid()), so several
+//    ranks can be imported into one store. Pids of trace_view.json are the file's own plus
+//    ReadOptions::pid_offset (give each rank its own offset when host pids may repeat).
+//    torch_npu_version / cann_version / rank go to store metadata ("ascend.*").
+//
+// msprof: `PROF_{n}_{ts}_{rand}/` (or a folder holding several of them).
+//  - Current layout: mindstudio_profiler_output/ with msprof_*.json (the whole timeline:
+//    CANN API, device tasks, HostToDevice flows, counters), op_summary_*.csv, task_time_*.csv,
+//    op_statistic_*.csv, api_statistic_*.csv (each possibly split into *_slice_<n>_* files).
+//  - Older layout: device_<id>/timeline/{msprof,task_time,hccl,step_trace}_*.json.
+//  - Kernels from exactly one source per PROF folder, by preference: the msprof_*.json
+//    timeline; else op_summary_*.csv; else task_time_*.csv; else task_time_*.json. The other
+//    timeline files (hccl_*, step_trace_*) are parts of msprof_*.json and are read only when
+//    it is absent. Statistic CSVs → metadata.
+//
+// Errors: a kernel source that cannot be read fails the import (its message names the file);
+// a statistic or step table that cannot be read is counted in store.skips() and skipped.
+#pragma once
+
+#include <string>
+
+#include "src/readers/format.h"
+
+namespace huoyan {
+
+const FolderFormat& ascend_profiler_output_format();
+const FolderFormat& msprof_prof_folder_format();
+
+Result<ReadStats> read_ascend_profiler_output(const std::string& dir, TraceStore& store,
+                                              const ReadOptions& options = {});
+Result<ReadStats> read_msprof_prof_folder(const std::string& dir, TraceStore& store,
+                                          const ReadOptions& options = {});
+
+}  // namespace huoyan
