@@ -6,6 +6,7 @@
 #include <map>
 #include <new>
 #include <optional>
+#include <span>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -113,18 +114,31 @@ class KernelTable {
     needed_ = std::max({name_, start_, dur_}) + 1;
     // Every other column is an arg under its own name; device and stream under the names the
     // other device readers use; task_stop(us) is start + duration.
-    columns_.assign(header_.size(), 0);
+    columns_.assign(header_.size(), Column{});
+    std::vector<std::string_view> pmu_names;
     for (size_t i = 0; i < header_.size(); ++i) {
       const int c = static_cast<int>(i);
       if (c == name_ || c == start_ || c == dur_ || c == step_ || c == stop) continue;
       if (c == device_) {
-        columns_[i] = k_device_;
+        columns_[i].key = k_device_;
       } else if (c == stream_) {
-        columns_[i] = k_stream_;
+        columns_[i].key = k_stream_;
       } else if (!header_[i].empty()) {
-        columns_[i] = store_.intern(header_[i]);
+        columns_[i].key = store_.intern(header_[i]);
+        columns_[i].metric = !is_attribute_column(header_[i]);
+        if (columns_[i].metric) pmu_names.push_back(header_[i]);
       }
     }
+    if (!pmu_names.empty()) {
+      std::string key = "PMU [";
+      for (size_t i = 0; i < pmu_names.size(); ++i) {
+        if (i > 0) key += ", ";
+        key += pmu_names[i];
+      }
+      key += "]";
+      pmu_key_ = store_.intern(key);
+    }
+    args_.resize(header_.size() + 2);
     return OkStatus();
   }
 
@@ -175,17 +189,45 @@ class KernelTable {
     e.name = interned_.get(name);
     e.track = track(device, stream);
 
-    args_.clear();
+    // Filled in place (args_ is sized for every column in header()): no per-arg growth check.
+    Arg* out = args_.data();
     const size_t n = std::min(f.size(), columns_.size());
+    pmu_.assign(1, '[');
+    bool any_pmu = false;
     for (size_t i = 0; i < n; ++i) {
-      if (columns_[i] == 0) continue;
+      const Column& col = columns_[i];
+      if (col.key == 0) continue;
       const std::string_view v = clean_cell(f[i]);
+      if (col.metric) {
+        if (pmu_.size() > 1) pmu_.push_back(',');
+        if (is_missing(v)) {
+          pmu_ += "null";
+          continue;
+        }
+        any_pmu = true;
+        if (is_json_number(v)) {
+          pmu_ += v;
+        } else {
+          append_json_string(pmu_, v);
+        }
+        continue;
+      }
       if (is_missing(v)) continue;
-      args_.push_back(Arg{columns_[i], typed_cell(v)});
+      out->key = col.key;
+      out->value = typed_cell(v);
+      ++out;
     }
-    if (device_ < 0) args_.push_back(Arg{k_device_, ArgValue::Int(device)});
+    if (any_pmu) {
+      // Cells of missing trailing columns: the array keeps one value per PMU column.
+      for (size_t i = n; i < columns_.size(); ++i) {
+        if (columns_[i].metric) pmu_ += ",null";
+      }
+      pmu_.push_back(']');
+      *out++ = Arg{pmu_key_, ArgValue::Json(pmu_)};
+    }
+    if (device_ < 0) *out++ = Arg{k_device_, ArgValue::Int(device)};
 
-    w().append(e, args_);
+    w().append(e, std::span<const Arg>(args_.data(), static_cast<size_t>(out - args_.data())));
     ++stored_;
     if (e.step != 0) {
       auto [it, fresh] = steps_.try_emplace(e.step);
@@ -198,6 +240,40 @@ class KernelTable {
       writer_.reset();
       batch_ = 0;
     }
+  }
+
+  // The descriptive columns of op_summary/kernel_details; the others are PMU metrics
+  // (aicore_time(us), aic_*, aiv_*, cube_utilization(%)…), packed into one array arg.
+  static bool is_attribute_column(std::string_view h) {
+    static constexpr std::string_view kAttributes[] = {"Model ID",
+                                                       "Model Name",
+                                                       "Infer ID",
+                                                       "Task ID",
+                                                       "Type",
+                                                       "OP Type",
+                                                       "OP State",
+                                                       "Accelerator Core",
+                                                       "Task Type",
+                                                       "kernel_type",
+                                                       "task_id",
+                                                       "Wait Time(us)",
+                                                       "Task Wait Time(us)",
+                                                       "Block Dim",
+                                                       "Block Num",
+                                                       "Mix Block Dim",
+                                                       "Mix Block Num",
+                                                       "HF32 Eligible",
+                                                       "Input Shapes",
+                                                       "Input Data Types",
+                                                       "Input Formats",
+                                                       "Output Shapes",
+                                                       "Output Data Types",
+                                                       "Output Formats",
+                                                       "Context ID"};
+    for (const std::string_view a : kAttributes) {
+      if (iequal(h, a)) return true;
+    }
+    return false;
   }
 
   static bool parse_int(std::string_view s, int64_t* v) {
@@ -302,7 +378,13 @@ class KernelTable {
   StringId cat_kernel_, k_device_, k_stream_;
 
   std::vector<std::string> header_;
-  std::vector<StringId> columns_;  // arg key per column, 0 = not an arg
+  struct Column {
+    StringId key = 0;     // arg key, 0 = not an arg
+    bool metric = false;  // a PMU counter column: its value goes into the PMU array
+  };
+  std::vector<Column> columns_;
+  StringId pmu_key_ = 0;
+  std::string pmu_;  // the PMU array of the current row
   int name_ = -1, start_ = -1, dur_ = -1, type_ = -1, stream_ = -1, device_ = -1, step_ = -1,
       needed_ = 0;
   std::string start_label_, dur_label_;

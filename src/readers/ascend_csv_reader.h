@@ -21,7 +21,11 @@
 //    their type. "Step Id" → Event::step, and each step seen becomes a Step spanning its kernels.
 //    Every other column is kept as an arg under its header name (numbers typed, "N/A" and empty
 //    cells left out, the literal quotes around shapes removed); Device_id and the stream are
-//    the "device" and "stream" args, as for the other device readers.
+//    the "device" and "stream" args, as for the other device readers. The PMU counter
+//    columns (aicore_time(us), aic_*, aiv_*, cube_utilization(%)… — anything not descriptive,
+//    30 or so per row) are packed into one arg, a JSON array of the row's values in column
+//    order (null for N/A) under the key "PMU [<column>, <column>, …]": lossless and
+//    self-describing, at the cost of one arg instead of thirty (memory and speed).
 //  - step_trace_time.csv: one Step per row (id from "Step"; times taken from the kernels of
 //    that step already in the store, else unknown); the time breakdown (Computing,
 //    Communication…, all µs) is kept as store metadata "ascend.step_trace_time" (a JSON array

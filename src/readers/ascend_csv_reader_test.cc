@@ -99,6 +99,27 @@ TEST(AscendKernelCsv, OpSummaryAliasesAndDeviceColumn) {
   EXPECT_EQ(arg(snap, ev[0], "Task Type")->value().s, "MIX_AIC");
 }
 
+TEST(AscendKernelCsv, PmuColumnsArePackedIntoOneArray) {
+  const std::string text =
+      "Name,Start Time(us),Duration(us),Block Dim,aicore_time(us),aic_total_cycles,aiv_time(us),"
+      "cube_utilization(%)\n"
+      "MatMulV2,1,2,16,183.87,5295467,N/A,79.295\n"
+      "Cast,3,4,8,0,0,0\n";  // a short row: the missing PMU cell is null too
+  TraceStore store;
+  auto r = read_text(text, store);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const Snapshot snap = store.snapshot();
+  auto ev = events_of(snap);
+  ASSERT_EQ(ev.size(), 2u);
+  const char* key = "PMU [aicore_time(us), aic_total_cycles, aiv_time(us), cube_utilization(%)]";
+  ASSERT_NE(arg(snap, ev[0], key), nullptr);
+  EXPECT_EQ(arg(snap, ev[0], key)->value().type, ArgType::kJson);
+  EXPECT_EQ(arg(snap, ev[0], key)->value().s, "[183.87,5295467,null,79.295]");
+  EXPECT_EQ(arg(snap, ev[1], key)->value().s, "[0,0,0,null]");
+  EXPECT_EQ(arg(snap, ev[0], "Block Dim")->value().i, 16);  // descriptive: an arg of its own
+  EXPECT_EQ(arg(snap, ev[0], "aicore_time(us)"), nullptr);
+}
+
 TEST(AscendKernelCsv, TaskTimeNonKernelTasksAreDeviceSpans) {
   // msprof task_time_*.csv (cann.md §2.3, real sample S3).
   const std::string text =

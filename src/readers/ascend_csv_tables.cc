@@ -48,28 +48,6 @@ bool has_any(const std::vector<std::string_view>& header,
                      [&](std::string_view n) { return has(header, n); });
 }
 
-// True when `s` is a JSON number as written (so it can be copied into JSON unchanged).
-bool is_json_number(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  if (i < n && s[i] == '-') ++i;
-  if (i >= n || s[i] < '0' || s[i] > '9') return false;
-  if (s[i] == '0' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9') return false;
-  while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
-  if (i < n && s[i] == '.') {
-    ++i;
-    if (i >= n || s[i] < '0' || s[i] > '9') return false;
-    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
-  }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    if (i >= n || s[i] < '0' || s[i] > '9') return false;
-    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
-  }
-  return i == n;
-}
-
 // Reads a whole table into a JSON array of row objects (header names as keys; numbers as
 // numbers, "N/A"/empty as null). Shared by the step trace and statistic readers, whose tables
 // are small (one row per step, per op type, per torch op).

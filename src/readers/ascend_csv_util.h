@@ -52,17 +52,67 @@ inline int find_column(const std::vector<std::string>& header,
 }
 
 // A cell as a typed arg value: integers exact, other numbers as doubles, the rest as text.
+// Plain decimals ("0.824", "-12.5") take a fast path that is still correctly rounded: a
+// mantissa below 2^53 divided by an exact power of ten (at most 10^22) is one IEEE division.
 inline ArgValue typed_cell(std::string_view s) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
   const char c = s.front();
-  if ((c >= '0' && c <= '9') || c == '-') {
-    int64_t i;
-    auto r = std::from_chars(s.data(), s.data() + s.size(), i);
-    if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return ArgValue::Int(i);
-    double d;
-    auto rd = std::from_chars(s.data(), s.data() + s.size(), d);
-    if (rd.ec == std::errc() && rd.ptr == s.data() + s.size()) return ArgValue::Double(d);
+  if ((c < '0' || c > '9') && c != '-') return ArgValue::String(s);
+  const size_t n = s.size();
+  size_t i = c == '-' ? 1 : 0;
+  uint64_t m = 0;
+  int digits = 0, frac = -1;
+  for (; i < n; ++i) {
+    const char d = s[i];
+    if (d >= '0' && d <= '9') {
+      if (++digits > 18) break;
+      m = m * 10 + static_cast<uint64_t>(d - '0');
+      if (frac >= 0) ++frac;
+    } else if (d == '.' && frac < 0) {
+      frac = 0;
+    } else {
+      break;
+    }
   }
+  if (i == n && digits > 0) {
+    if (frac < 0)
+      return ArgValue::Int(c == '-' ? -static_cast<int64_t>(m) : static_cast<int64_t>(m));
+    if (frac > 0 && m < (uint64_t{1} << 53) && frac <= 22) {
+      const double v = static_cast<double>(m) / kPow10[frac];
+      return ArgValue::Double(c == '-' ? -v : v);
+    }
+  }
+  int64_t iv;
+  auto r = std::from_chars(s.data(), s.data() + n, iv);
+  if (r.ec == std::errc() && r.ptr == s.data() + n) return ArgValue::Int(iv);
+  double d;
+  auto rd = std::from_chars(s.data(), s.data() + n, d);
+  if (rd.ec == std::errc() && rd.ptr == s.data() + n) return ArgValue::Double(d);
   return ArgValue::String(s);
+}
+
+// True when `s` is a JSON number as written (so it can be copied into JSON unchanged).
+inline bool is_json_number(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  if (i < n && s[i] == '-') ++i;
+  if (i >= n || s[i] < '0' || s[i] > '9') return false;
+  if (s[i] == '0' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9') return false;
+  while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+  if (i < n && s[i] == '.') {
+    ++i;
+    if (i >= n || s[i] < '0' || s[i] > '9') return false;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    if (i >= n || s[i] < '0' || s[i] > '9') return false;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+  }
+  return i == n;
 }
 
 // Appends `s` to `out` as a JSON string literal.

@@ -73,30 +73,34 @@ bool CsvParser::fill() {
 }
 
 bool CsvParser::find_row_end(char** row_end) {
+  // Jumps from quote to quote with memchr; the line breaks inside quoted fields are counted
+  // once the row is complete (one search over the row, only for rows with quotes).
   char* p = begin_ + scanned_;
-  if (!scan_in_quote_) {
-    // Fast path: no quote before the next line break.
-    char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<size_t>(end_ - p)));
-    char* limit = nl != nullptr ? nl : end_;
-    if (std::memchr(p, '"', static_cast<size_t>(limit - p)) == nullptr) {
-      if (nl == nullptr) {
-        scanned_ = static_cast<size_t>(end_ - begin_);
-        return false;
-      }
-      *row_end = nl;
-      return true;
-    }
-  }
-  for (; p < end_; ++p) {
-    const char c = *p;
-    if (c == '"') {
-      scan_in_quote_ = !scan_in_quote_;  // "" inside a quoted field toggles twice
-    } else if (c == '\n') {
-      if (!scan_in_quote_) {
-        *row_end = p;
+  while (p < end_) {
+    if (!scan_in_quote_) {
+      char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<size_t>(end_ - p)));
+      char* limit = nl != nullptr ? nl : end_;
+      char* q = static_cast<char*>(std::memchr(p, '"', static_cast<size_t>(limit - p)));
+      if (q == nullptr) {
+        if (nl == nullptr) break;
+        *row_end = nl;
+        if (scan_quoted_) {
+          for (char* c = begin_;
+               (c = static_cast<char*>(std::memchr(c, '\n', static_cast<size_t>(nl - c)))) !=
+               nullptr;
+               ++c) {
+            ++scan_newlines_;
+          }
+        }
         return true;
       }
-      ++scan_newlines_;
+      scan_in_quote_ = scan_quoted_ = true;
+      p = q + 1;
+    } else {
+      char* q = static_cast<char*>(std::memchr(p, '"', static_cast<size_t>(end_ - p)));
+      if (q == nullptr) break;
+      scan_in_quote_ = false;  // "" inside a quoted field closes and reopens: same result
+      p = q + 1;
     }
   }
   scanned_ = static_cast<size_t>(end_ - begin_);
@@ -120,11 +124,18 @@ CsvParser::Next CsvParser::next() {
     char* end = found ? row_end : end_;
     terminated_ = found;
     unterminated_quote_ = !found && scan_in_quote_;
+    if (!found && scan_quoted_) {  // the last row, cut off: count its line breaks now
+      for (char* c = begin;
+           (c = static_cast<char*>(std::memchr(c, '\n', static_cast<size_t>(end_ - c)))) != nullptr;
+           ++c) {
+        ++scan_newlines_;
+      }
+    }
     line_ = next_line_;
     next_line_ += scan_newlines_ + (found ? 1 : 0);
     begin_ = found ? row_end + 1 : end_;
     scanned_ = 0;
-    scan_in_quote_ = false;
+    scan_in_quote_ = scan_quoted_ = false;
     scan_newlines_ = 0;
     if (end > begin && end[-1] == '\r') --end;
     if (end == begin) continue;  // blank line
@@ -165,8 +176,9 @@ void CsvParser::split(char* p, char* end) {
       while (p < end && *p != ',') *out++ = *p++;
       fields_.emplace_back(start, static_cast<size_t>(out - start));
     } else {
-      char* q = static_cast<char*>(std::memchr(p, ',', static_cast<size_t>(end - p)));
-      char* field_end = q != nullptr ? q : end;
+      // Fields are short: a plain loop beats a memchr call per field.
+      char* field_end = p;
+      while (field_end < end && *field_end != ',') ++field_end;
       fields_.emplace_back(p, static_cast<size_t>(field_end - p));
       p = field_end;
     }

@@ -74,6 +74,7 @@ class CsvParser {
   // Row-end search state, kept across refills so a long row is scanned once.
   size_t scanned_ = 0;
   bool scan_in_quote_ = false;
+  bool scan_quoted_ = false;  // the row has a quote: count its line breaks when it ends
   uint64_t scan_newlines_ = 0;
 
   std::vector<std::string_view> fields_;
