@@ -1,5 +1,6 @@
 #include "src/readers/folded_reader.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <vector>
@@ -152,11 +153,12 @@ class Builder {
     }
     if (count == 0) return true;  // a valid line without samples: nothing to lay out
     frames_.clear();
+    // Empty frames ("a;;b", "a;b;") are kept: they are part of what makes stacks distinct.
     size_t i = 0;
     while (i <= stack.size()) {
       size_t j = stack.find(';', i);
       if (j == std::string_view::npos) j = stack.size();
-      if (j > i) frames_.push_back(store_.intern(stack.substr(i, j - i)));
+      frames_.push_back(store_.intern(stack.substr(i, j - i)));
       i = j + 1;
     }
     size_t common = 0;
@@ -179,10 +181,11 @@ class Builder {
     int64_t start;
   };
 
+  // Appends the spans closed now outermost first: a parent and a child that close together may
+  // cover the same time, and then only the order tells which encloses the other.
   void close_to(size_t depth) {
-    while (open_.size() > depth) {
-      const Open o = open_.back();
-      open_.pop_back();
+    for (size_t i = depth; i < open_.size(); ++i) {
+      const Open& o = open_[i];
       Event e;
       e.kind = EventKind::kSpan;
       e.ts = o.start;
@@ -193,6 +196,7 @@ class Builder {
       w_.append(e);
       ++events_;
     }
+    open_.resize(std::min(depth, open_.size()));
   }
 
   TraceStore& store_;

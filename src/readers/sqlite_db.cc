@@ -1,12 +1,31 @@
 #include "src/readers/sqlite_db.h"
 
+#include <cctype>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
 #include "src/io/input.h"
 
 namespace huoyan {
+
+namespace {
+
+// `path` percent-encoded for a file: URI (everything but unreserved characters and '/').
+std::string uri_path(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 SqliteStmt& SqliteStmt::operator=(SqliteStmt&& o) noexcept {
   if (this != &o) {
@@ -69,7 +88,14 @@ Result<SqliteDb> SqliteDb::open(const std::string& path) {
                             SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY);
     if (rc != SQLITE_OK) return db.error("cannot load the decompressed database");
   } else {
-    if (sqlite3_open_v2(path.c_str(), &db.db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+    // immutable=1: no locks and no -shm/-wal files next to the input (a WAL-mode database opened
+    // read-only otherwise creates them, even in a shared read-only collection). Only when a
+    // non-empty -wal exists (a database still being written) is SQLite left to read it.
+    std::error_code ec;
+    const bool live_wal = std::filesystem::file_size(path + "-wal", ec) > 0 && !ec;
+    const std::string uri = "file:" + uri_path(path) + (live_wal ? "?mode=ro" : "?immutable=1");
+    if (sqlite3_open_v2(uri.c_str(), &db.db_,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
                         nullptr) != SQLITE_OK) {
       return db.error("cannot open");
     }
