@@ -1,6 +1,7 @@
 #include "src/readers/nsys_sqlite_reader.h"
 
 #include <array>
+#include <charconv>
 #include <filesystem>
 #include <initializer_list>
 #include <unordered_map>
@@ -27,6 +28,21 @@ std::string_view memcpy_kind_name(int64_t k) {
       "Unknown", "HtoD", "DtoH", "HtoA", "AtoH",       "AtoA",       "AtoD",
       "DtoA",    "DtoD", "HtoH", "PtoP", "HtoD (UVM)", "DtoH (UVM)", "DtoD (UVM)"};
   return k >= 0 && k < static_cast<int64_t>(kNames.size()) ? kNames[k] : "Unknown";
+}
+
+// "[a, b, c]" (a Kineto-style grid/block arg) written into `buf` (at least 72 bytes).
+std::string_view triple(char* buf, int64_t a, int64_t b, int64_t c) {
+  char* p = buf;
+  *p++ = '[';
+  p = std::to_chars(p, buf + 24, a).ptr;
+  *p++ = ',';
+  *p++ = ' ';
+  p = std::to_chars(p, p + 20, b).ptr;
+  *p++ = ',';
+  *p++ = ' ';
+  p = std::to_chars(p, p + 20, c).ptr;
+  *p++ = ']';
+  return {buf, static_cast<size_t>(p - buf)};
 }
 
 // NVTX event types (ENUM_NSYS_EVENT_TYPE).
@@ -218,6 +234,8 @@ class Import {
                                       col(kRuntime, "globalTid"), col(kRuntime, "correlationId"),
                                       kRuntime));
     if (!st.ok()) return st.status();
+    auto rows = db_.scalar(fmt::format("SELECT count(*) FROM {}", kRuntime));
+    if (rows.ok() && *rows > 0) launches_.reserve(static_cast<size_t>(*rows));
     int rc;
     while ((rc = st->step()) == SQLITE_ROW) {
       Event e;
@@ -253,9 +271,23 @@ class Import {
     auto st = db_.prepare(sql);
     if (!st.ok()) return st.status();
 
+    // Which optional columns exist is known once; values are read without per-row type checks
+    // (a NULL in a present column reads as 0), which keeps the loop near SQLite's own speed.
+    const Columns& have = columns_[table];
+    const auto all = [&have](std::initializer_list<const char*> cs) {
+      for (const char* c : cs) {
+        if (!have.count(c)) return false;
+      }
+      return true;
+    };
+    const bool has_grid = all({"gridX", "gridY", "gridZ"});
+    const bool has_block = all({"blockX", "blockY", "blockZ"});
+    const bool has_regs = all({"registersPerThread"});
+    const bool has_shared = all({"staticSharedMemory", "dynamicSharedMemory"});
+    const bool has_bytes = all({"bytes"});
     std::vector<StringId> memcpy_names;
     std::array<Arg, 6> args;
-    char grid[96], block[96];
+    char grid[72], block[72];
     int rc;
     while ((rc = st->step()) == SQLITE_ROW) {
       Event e;
@@ -263,29 +295,24 @@ class Import {
       const int64_t device = st->i64(2), stream = st->i64(3);
       e.kind = kind;
       e.track = device_track(device, stream);
-      e.id = st->is_null(4) ? 0 : static_cast<uint64_t>(st->i64(4));
+      e.id = static_cast<uint64_t>(st->i64(4));
       size_t n = 0;
       args[n++] = {k_device_, ArgValue::Int(device)};
       args[n++] = {k_stream_, ArgValue::Int(stream)};
       if (kind == EventKind::kKernel) {
         e.cat = cat_kernel_;
         e.name = name_of(st->i64(5));
-        if (!st->is_null(6)) {
-          auto end = fmt::format_to_n(grid, sizeof grid, "[{}, {}, {}]", st->i64(6), st->i64(7),
-                                      st->i64(8));
-          args[n++] = {k_grid_, ArgValue::Json({grid, end.size})};
+        if (has_grid) {
+          args[n++] = {k_grid_, ArgValue::Json(triple(grid, st->i64(6), st->i64(7), st->i64(8)))};
         }
-        if (!st->is_null(9)) {
-          auto end = fmt::format_to_n(block, sizeof block, "[{}, {}, {}]", st->i64(9), st->i64(10),
-                                      st->i64(11));
-          args[n++] = {k_block_, ArgValue::Json({block, end.size})};
+        if (has_block) {
+          args[n++] = {k_block_,
+                       ArgValue::Json(triple(block, st->i64(9), st->i64(10), st->i64(11)))};
         }
-        if (!st->is_null(12)) args[n++] = {k_registers_, ArgValue::Int(st->i64(12))};
-        if (!st->is_null(13)) {
-          args[n++] = {k_shared_, ArgValue::Int(st->i64(13) + st->i64(14))};
-        }
+        if (has_regs) args[n++] = {k_registers_, ArgValue::Int(st->i64(12))};
+        if (has_shared) args[n++] = {k_shared_, ArgValue::Int(st->i64(13) + st->i64(14))};
       } else {
-        if (!st->is_null(5)) args[n++] = {k_bytes_, ArgValue::Int(st->i64(5))};
+        if (has_bytes) args[n++] = {k_bytes_, ArgValue::Int(st->i64(5))};
         if (kind == EventKind::kMemcpy) {
           e.cat = cat_memcpy_;
           const int64_t k = st->is_null(6) ? 0 : st->i64(6);
