@@ -275,8 +275,15 @@ TEST_P(LlmHttpProfiled, RequestOwnsItsKernelsAndSpans) {
   auto r = post(R"({"prompt":"attribute me","max_tokens":4})", {{"X-Request-Id", "attr-1"}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
-  const huoyan::ProfileSnapshot snap = profiler_->snapshot({.request_id = "attr-1"});
-  const huoyan::RequestTotals* t = snap.request("attr-1");
+  // The response may leave before the scheduler closes the request's last step: poll.
+  huoyan::ProfileSnapshot snap;
+  const huoyan::RequestTotals* t = nullptr;
+  for (int i = 0; i < 500; ++i) {
+    snap = profiler_->snapshot({.request_id = "attr-1"});
+    t = snap.request("attr-1");
+    if (t != nullptr && t->steps >= 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   ASSERT_NE(t, nullptr);
   EXPECT_GE(t->steps, 4u);
   EXPECT_GT(t->device_events, 0u);

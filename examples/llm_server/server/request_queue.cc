@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <utility>
 
@@ -57,26 +58,30 @@ class LockFreeQueue final : public RequestQueue {
 
   size_t pop_all(std::vector<std::shared_ptr<Request>>* out,
                  std::chrono::microseconds wait) override {
-    size_t n = 0;
-    std::shared_ptr<Request> r;
-    if (wait.count() > 0) {
-      if (!queue_.wait_dequeue_timed(r, wait)) return 0;
-      if (r == nullptr) return 0;  // wake()
-      out->push_back(std::move(r));
-      ++n;
+    // One consumer: its token lets dequeues start at the producer sub-queue that last had
+    // items instead of scanning them all.
+    std::shared_ptr<Request> batch[32];
+    size_t taken = queue_.try_dequeue_bulk(consumer_, batch, std::size(batch));
+    if (taken == 0 && wait.count() > 0) {
+      taken = queue_.wait_dequeue_bulk_timed(consumer_, batch, 1, wait);
     }
-    while (queue_.try_dequeue(r)) {
-      if (r == nullptr) continue;
-      out->push_back(std::move(r));
-      ++n;
+    size_t moved = 0;
+    while (taken > 0) {
+      for (size_t i = 0; i < taken; ++i) {
+        if (batch[i] == nullptr) continue;  // wake()
+        out->push_back(std::move(batch[i]));
+        ++moved;
+      }
+      taken = queue_.try_dequeue_bulk(consumer_, batch, std::size(batch));
     }
-    return n;
+    return moved;
   }
 
   void wake() override { queue_.enqueue(nullptr); }
 
  private:
   moodycamel::BlockingConcurrentQueue<std::shared_ptr<Request>> queue_;
+  moodycamel::ConsumerToken consumer_{queue_};
 };
 
 }  // namespace
