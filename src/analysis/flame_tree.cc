@@ -14,18 +14,19 @@ constexpr std::string_view kOther = "(other)";
 
 class TreeBuilder {
  public:
-  explicit TreeBuilder(FlameTree* tree) : tree_(tree) {
+  TreeBuilder(FlameTree* tree, const TraceStore& store) : tree_(tree), store_(store) {
     tree_->nodes.emplace_back();
     tree_->nodes[0].name = "all";
   }
 
-  uint32_t child(uint32_t parent, StringId name, std::string_view text, bool device) {
+  // The child `name` of `parent`, created on first use. `fallback` names it when `name` is 0.
+  uint32_t child(uint32_t parent, StringId name, bool device, std::string_view fallback = {}) {
     const uint64_t key = (uint64_t{parent} << 32) | name;
     auto [it, inserted] = index_.emplace(key, 0);
     if (inserted) {
       it->second = static_cast<uint32_t>(tree_->nodes.size());
       FlameNode n;
-      n.name = text;
+      n.name = name != 0 ? store_.str(name) : fallback;
       n.parent = parent;
       n.device = device;
       tree_->nodes.push_back(std::move(n));
@@ -36,6 +37,7 @@ class TreeBuilder {
 
  private:
   FlameTree* tree_;
+  const TraceStore& store_;
   std::unordered_map<uint64_t, uint32_t> index_;
 };
 
@@ -44,8 +46,41 @@ struct HostSpan {
   int64_t end;
   EventSeq seq;
   StringId name;
+  uint64_t id = 0;  // correlation id
   uint32_t node = 0;
   int32_t parent = -1;  // index of the enclosing span in the same track list
+};
+
+// The spans of one host track, sorted by start, with a search hint: device events arrive in
+// roughly time order, so the next lookup is usually at or just after the previous one.
+struct TrackSpans {
+  std::vector<HostSpan> spans;
+  size_t hint = 0;
+
+  // Index of the last span starting at or before t, or -1.
+  int32_t last_starting_by(int64_t t) {
+    const size_t n = spans.size();
+    if (n == 0 || spans[0].ts > t) return -1;
+    size_t lo = 0, hi = n;  // answer in [lo, hi)
+    if (hint < n && spans[hint].ts <= t) {
+      // Gallop forward from the hint.
+      lo = hint;
+      size_t step = 1;
+      while (lo + step < n && spans[lo + step].ts <= t) {
+        lo += step;
+        step *= 2;
+      }
+      hi = std::min(n, lo + step + 1);
+    } else if (hint < n) {
+      hi = hint;  // spans[hint].ts > t
+    }
+    // spans[lo].ts <= t; find the last such index in [lo, hi).
+    auto it = std::upper_bound(spans.begin() + static_cast<std::ptrdiff_t>(lo),
+                               spans.begin() + static_cast<std::ptrdiff_t>(hi), t,
+                               [](int64_t v, const HostSpan& s) { return v < s.ts; });
+    hint = static_cast<size_t>(it - spans.begin()) - 1;
+    return static_cast<int32_t>(hint);
+  }
 };
 
 void finish_values(FlameTree* tree) {
@@ -65,41 +100,45 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
                            const FlameOptions& options) {
   FlameTree tree;
   tree.strings = std::shared_ptr<const StringTable>(store.strings());
-  TreeBuilder builder(&tree);
+  TreeBuilder builder(&tree, store);
 
-  // 1. Select events.
-  std::vector<EventSeq> host_seqs;
-  std::vector<std::pair<EventSeq, int64_t>> device;  // (seq, attributed ns)
+  // Device filter by track, decided once per track.
+  std::vector<int8_t> track_ok;  // -1 unknown, 0 no, 1 yes
+  auto device_ok = [&](TrackId t) {
+    if (options.device.empty()) return true;
+    if (t >= track_ok.size()) track_ok.resize(t + 1, -1);
+    if (track_ok[t] < 0) track_ok[t] = snapshot.device_label(t) == options.device ? 1 : 0;
+    return track_ok[t] == 1;
+  };
+
+  // 1. Select events, copying what the passes below need.
+  std::unordered_map<TrackId, TrackSpans> by_track;
+  TrackId last_track = UINT32_MAX;
+  TrackSpans* last_spans = nullptr;
+  auto add_span = [&](const Event& e, EventSeq seq) {
+    if (e.track != last_track || last_spans == nullptr) {
+      last_track = e.track;
+      last_spans = &by_track[e.track];
+    }
+    last_spans->spans.push_back({e.ts, e.end(), seq, e.name, e.id});
+  };
   if (options.request != 0) {
     tree.nodes[0].name = store.str(options.request);
-    if (options.host) host_seqs = request_host_events(store, snapshot, options.request);
-    for (const auto& a : request_device_events(store, snapshot, options.request, options.mode)) {
-      device.emplace_back(a.seq, a.ns);
-    }
-  } else {
-    snapshot.for_each([&](const EventView& ev) {
-      if (snapshot.is_device_event(*ev)) {
-        device.emplace_back(ev.seq, ev->dur);
-      } else if (ev->kind == EventKind::kSpan && options.host) {
-        host_seqs.push_back(ev.seq);
+    if (options.host) {
+      for (EventSeq seq : request_host_events(store, snapshot, options.request)) {
+        add_span(*snapshot.at(seq), seq);
       }
-    });
-  }
-  if (!options.device.empty()) {
-    std::erase_if(device, [&](const auto& d) {
-      return snapshot.device_label(snapshot.at(d.first)->track) != options.device;
+    }
+  } else if (options.host) {
+    snapshot.for_each([&](const EventView& ev) {
+      if (ev->kind == EventKind::kSpan && !snapshot.is_device_event(*ev)) add_span(*ev, ev.seq);
     });
   }
 
   // 2. Host spans: nest per track by time.
-  std::unordered_map<TrackId, std::vector<HostSpan>> by_track;
-  for (EventSeq seq : host_seqs) {
-    const EventView ev = snapshot.at(seq);
-    by_track[ev->track].push_back({ev->ts, ev->end(), seq, ev->name});
-  }
-  std::unordered_map<uint64_t, uint32_t> node_of_correlation;
-  std::unordered_map<uint64_t, std::pair<TrackId, uint32_t>> span_of_correlation;
-  for (auto& [track, spans] : by_track) {
+  std::unordered_map<uint64_t, std::pair<TrackSpans*, uint32_t>> span_of_correlation;
+  for (auto& [track, list] : by_track) {
+    auto& spans = list.spans;
     std::sort(spans.begin(), spans.end(), [](const HostSpan& a, const HostSpan& b) {
       if (a.ts != b.ts) return a.ts < b.ts;
       if (a.end != b.end) return a.end > b.end;
@@ -111,7 +150,7 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
       while (!stack.empty() && spans[stack.back()].end <= s.ts) stack.pop_back();
       const uint32_t parent_node = stack.empty() ? 0 : spans[stack.back()].node;
       s.parent = stack.empty() ? -1 : static_cast<int32_t>(stack.back());
-      s.node = builder.child(parent_node, s.name, store.str(s.name), false);
+      s.node = builder.child(parent_node, s.name, false);
       FlameNode& node = tree.nodes[s.node];
       node.self += s.end - s.ts;
       node.calls += 1;
@@ -120,55 +159,82 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
         tree.nodes[parent_node].self -= covered;
       }
       stack.push_back(i);
-      const EventView ev = snapshot.at(s.seq);
-      if (ev->id != 0) span_of_correlation[ev->id] = {track, i};
+      if (s.id != 0) span_of_correlation[s.id] = {&list, i};
     }
   }
 
-  // 3. Device events under the host stack that launched them.
-  std::unordered_map<uint64_t, std::optional<Step>> steps;
-  for (const auto& [seq, ns] : device) {
-    const EventView ev = snapshot.at(seq);
+  // 3. Device events under the host stack that launched them: the span with the same
+  // correlation id, else the innermost span of the step's thread that contains the kernel's
+  // start, else a frame named after the device's process.
+  std::unordered_map<uint64_t, TrackSpans*> step_spans;  // step id → its thread's spans
+  const bool whole_store = options.request == 0;
+  if (whole_store && !by_track.empty()) {
+    // Every step will be asked for: one pass under the store's lock beats a lookup per step.
+    store.for_each_step([&](const Step& st) {
+      auto tit = by_track.find(st.track);
+      step_spans.emplace(st.id, tit != by_track.end() ? &tit->second : nullptr);
+    });
+  }
+  uint64_t last_step = 0;
+  TrackSpans* last_step_spans = nullptr;
+  auto place = [&](const Event& d, int64_t ns) {
+    if (!device_ok(d.track)) return;
     uint32_t parent = 0;
     bool placed = false;
-    if (ev->id != 0) {
-      auto it = span_of_correlation.find(ev->id);
+    if (d.id != 0 && !span_of_correlation.empty()) {
+      auto it = span_of_correlation.find(d.id);
       if (it != span_of_correlation.end()) {
-        parent = by_track[it->second.first][it->second.second].node;
+        parent = it->second.first->spans[it->second.second].node;
         placed = true;
       }
     }
-    if (!placed && ev->step != 0) {
-      auto sit = steps.find(ev->step);
-      if (sit == steps.end()) sit = steps.emplace(ev->step, store.step(ev->step)).first;
-      if (sit->second) {
-        auto tit = by_track.find(sit->second->track);
-        if (tit != by_track.end()) {
-          const auto& spans = tit->second;
-          // Last span starting at or before the kernel; walk out to one that contains it.
-          auto it = std::upper_bound(spans.begin(), spans.end(), ev->ts,
-                                     [](int64_t t, const HostSpan& s) { return t < s.ts; });
-          int32_t i = static_cast<int32_t>(it - spans.begin()) - 1;
-          while (i >= 0 && spans[i].end <= ev->ts) i = spans[i].parent;
-          if (i >= 0) {
-            parent = spans[i].node;
-            placed = true;
+    if (!placed && d.step != 0 && !by_track.empty()) {
+      if (d.step != last_step || last_step == 0) {
+        auto sit = step_spans.find(d.step);
+        if (sit == step_spans.end()) {
+          TrackSpans* spans = nullptr;
+          if (!whole_store) {
+            if (const auto track = store.step_track(d.step)) {
+              auto tit = by_track.find(*track);
+              if (tit != by_track.end()) spans = &tit->second;
+            }
           }
+          sit = step_spans.emplace(d.step, spans).first;
+        }
+        last_step = d.step;
+        last_step_spans = sit->second;
+      }
+      if (last_step_spans != nullptr) {
+        // Last span starting at or before the kernel; walk out to one that contains it.
+        int32_t i = last_step_spans->last_starting_by(d.ts);
+        const auto& spans = last_step_spans->spans;
+        while (i >= 0 && spans[i].end <= d.ts) i = spans[i].parent;
+        if (i >= 0) {
+          parent = spans[i].node;
+          placed = true;
         }
       }
     }
     if (!placed) {
-      const Process& p = snapshot.process_of(ev->track);
+      const Process& p = snapshot.process_of(d.track);
       const StringId label = p.name != 0 ? p.name : p.label;
-      parent = label != 0 ? builder.child(0, label, store.str(label), false)
-                          : builder.child(0, 0, "(device)", false);
+      parent = builder.child(0, label, false, "(device)");
     }
     // The launching phase waited for (or overlapped) this kernel: count the kernel's time once,
     // as the kernel, not again as the phase's own host time.
     if (placed) tree.nodes[parent].self -= ns;
-    const uint32_t k = builder.child(parent, ev->name, store.str(ev->name), true);
+    const uint32_t k = builder.child(parent, d.name, true);
     tree.nodes[k].self += ns;
     tree.nodes[k].calls += 1;
+  };
+  if (whole_store) {
+    snapshot.for_each([&](const EventView& ev) {
+      if (snapshot.is_device_event(*ev)) place(*ev, ev->dur);
+    });
+  } else {
+    for (const auto& a : request_device_events(store, snapshot, options.request, options.mode)) {
+      place(*snapshot.at(a.seq), a.ns);
+    }
   }
 
   finish_values(&tree);

@@ -96,6 +96,8 @@ void TraceStore::new_chunk_locked() {
 void TraceStore::evict_oldest_locked() {
   std::shared_ptr<Chunk> victim = chunks_.front();
   chunks_.pop_front();
+  last_step_list_ = nullptr;
+  last_request_list_ = nullptr;
   const uint32_t n = victim->size();
   const EventSeq end = victim->first_seq() + n;
   uint64_t last_step = 0;
@@ -146,8 +148,20 @@ EventSeq TraceStore::Writer::append(const Event& e, std::span<const Arg> args) {
     s.by_track_[e.track].push_back(seq);
     if (is_device_kind(e.kind)) ++s.tracks_[e.track].device_events;
   }
-  if (e.step != 0) s.by_step_[e.step].push_back(seq);
-  if (e.request != 0) s.by_request_[e.request].push_back(seq);
+  if (e.step != 0) {
+    if (s.last_step_list_ == nullptr || s.last_step_ != e.step) {
+      s.last_step_ = e.step;
+      s.last_step_list_ = &s.by_step_[e.step];
+    }
+    s.last_step_list_->push_back(seq);
+  }
+  if (e.request != 0) {
+    if (s.last_request_list_ == nullptr || s.last_request_ != e.request) {
+      s.last_request_ = e.request;
+      s.last_request_list_ = &s.by_request_[e.request];
+    }
+    s.last_request_list_->push_back(seq);
+  }
   s.chunks_.back()->publish();
   while (s.held_ > s.options_.capacity_events && s.chunks_.size() > 1) s.evict_oldest_locked();
   return seq;
@@ -276,6 +290,13 @@ std::optional<Step> TraceStore::step(uint64_t id) const {
   auto it = steps_.find(id);
   if (it == steps_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<TrackId> TraceStore::step_track(uint64_t id) const {
+  std::shared_lock lock(mu_);
+  auto it = steps_.find(id);
+  if (it == steps_.end()) return std::nullopt;
+  return it->second.track;
 }
 
 std::optional<RequestInfo> TraceStore::request(StringId id) const {

@@ -159,6 +159,8 @@ class TraceStore {
   std::vector<EventSeq> events_of_step(uint64_t step) const;
   std::vector<EventSeq> events_of_request(StringId request) const;  // request-owned spans
   std::optional<Step> step(uint64_t id) const;
+  // The track of the step's scope (its host thread), without copying its members.
+  std::optional<TrackId> step_track(uint64_t id) const;
   std::optional<RequestInfo> request(StringId id) const;
   bool has_request(StringId id) const;
   size_t request_count() const;
@@ -192,6 +194,13 @@ class TraceStore {
   std::vector<std::deque<EventSeq>> by_track_;
   std::unordered_map<uint64_t, std::vector<EventSeq>> by_step_;
   std::unordered_map<StringId, std::vector<EventSeq>> by_request_;
+  // The index list of the last step / request appended to: consecutive events mostly share
+  // them, so append skips the hash lookup. Map nodes are stable across rehashing; eviction,
+  // which erases nodes, resets both.
+  uint64_t last_step_ = 0;
+  std::vector<EventSeq>* last_step_list_ = nullptr;
+  StringId last_request_ = 0;
+  std::vector<EventSeq>* last_request_list_ = nullptr;
   std::map<uint64_t, Step> steps_;
   std::unordered_map<StringId, RequestInfo> requests_;
   std::deque<StringId> request_order_;

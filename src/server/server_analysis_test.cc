@@ -142,7 +142,11 @@ TEST(ServerFlameDiff, AgainstABaselineStore) {
   EXPECT_EQ(int64_t(root["delta"]), value - base_value);
   element gemm;
   ASSERT_EQ(find_path(root, {"step", "forward", "Int4Gemm"}, &gemm), nullptr) << r->body;
-  EXPECT_EQ(int64_t(gemm["value"]), 2 * int64_t(gemm["base"]));
+  // Twice the steps: about twice the time (the first steps' staggered requests differ).
+  const double ratio = double(int64_t(gemm["value"])) / double(int64_t(gemm["base"]));
+  EXPECT_GT(ratio, 1.95);
+  EXPECT_LT(ratio, 2.05);
+  EXPECT_EQ(int64_t(gemm["delta"]), int64_t(gemm["value"]) - int64_t(gemm["base"]));
   EXPECT_TRUE(bool(gemm["device"]));
 
   // Folding keeps the totals.
