@@ -94,6 +94,13 @@ void BM_ScopeDisabled(benchmark::State& state) {
 }
 BENCHMARK(BM_ScopeDisabled)->Iterations(kSpans * 10)->Repetitions(5)->ReportAggregatesOnly(true);
 
+// The benchmark loop alone, same iterations: subtract it from BM_ScopeDisabled for the cost of
+// the disabled scope itself.
+void BM_EmptyLoop(benchmark::State& state) {
+  for (auto _ : state) benchmark::ClobberMemory();
+}
+BENCHMARK(BM_EmptyLoop)->Iterations(kSpans * 10)->Repetitions(5)->ReportAggregatesOnly(true);
+
 void BM_ScopeWithAttrs(benchmark::State& state) {
   PausedProfiler p;
   run_blocks(state, kBlock, [](int64_t i) {
