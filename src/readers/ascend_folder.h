@@ -21,10 +21,14 @@
 //    CANN API, device tasks, HostToDevice flows, counters), op_summary_*.csv, task_time_*.csv,
 //    op_statistic_*.csv, api_statistic_*.csv (each possibly split into *_slice_<n>_* files).
 //  - Older layout: device_<id>/timeline/{msprof,task_time,hccl,step_trace}_*.json.
-//  - Kernels from exactly one source per PROF folder, by preference: the msprof_*.json
-//    timeline; else op_summary_*.csv; else task_time_*.csv; else task_time_*.json. The other
-//    timeline files (hccl_*, step_trace_*) are parts of msprof_*.json and are read only when
-//    it is absent. Statistic CSVs → metadata.
+//  - Device tasks from exactly one source per PROF folder, by preference: the msprof_*.json
+//    timeline (all of its slices and devices); else op_summary_*.csv; else task_time_*.csv;
+//    else the timeline parts task_time_*.json + hccl_*.json. step_trace_*.json (iteration
+//    marks, part of msprof_*.json) is read only when msprof_*.json is absent. The files passed
+//    over are counted in store.skips(). Statistic CSVs → metadata (one key per table kind:
+//    with several devices' tables, the last one read is kept).
+//  - Device folders (device_<id>/) give the device index to their CSV rows and to an
+//    "Ascend Hardware" process whose labels do not name it.
 //
 // Errors: a kernel source that cannot be read fails the import (its message names the file);
 // a statistic or step table that cannot be read is counted in store.skips() and skipped.
