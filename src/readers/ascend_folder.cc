@@ -94,9 +94,12 @@ class FolderImport {
     add(*r);
   }
 
-  Status chrome(const fs::path& path) {
-    return events(read_chrome_json_file(path.string(), store_, options_));
+  Status chrome(const fs::path& path, int64_t pid_offset) {
+    ReadOptions options = options_;
+    options.pid_offset = pid_offset;
+    return events(read_chrome_json_file(path.string(), store_, options));
   }
+  Status chrome(const fs::path& path) { return chrome(path, options_.pid_offset); }
 
   size_t processes() const { return store_.snapshot().processes().size(); }
 
@@ -145,6 +148,9 @@ class FolderImport {
 // --- torch_npu ------------------------------------------------------------------------------
 
 constexpr std::string_view kOutput = "ASCEND_PROFILER_OUTPUT";
+// Pid offset of rank r's trace_view.json when the caller gives none: above msprof's own pids
+// (real pid << 10 | fields, below 2^42).
+constexpr int64_t kRankPidStride = int64_t{1} << 44;
 
 // The ASCEND_PROFILER_OUTPUT folder of `dir` (itself or its child), or empty.
 fs::path output_dir_of(const fs::path& dir) {
@@ -220,7 +226,12 @@ Result<ReadStats> read_ascend_profiler_output(const std::string& dir, TraceStore
   if (is_file(trace)) {
     const size_t first_process = imp.processes();
     const EventSeq from = store.appended();
-    HUOYAN_RETURN_IF_ERROR(imp.chrome(trace));
+    // Ranks write the same pids for their device layers (and may for hosts, on other
+    // machines): without a caller's offset, each rank gets its own pid range.
+    const int64_t offset = options.pid_offset == 0 && rank >= 0
+                               ? static_cast<int64_t>(rank) * kRankPidStride
+                               : options.pid_offset;
+    HUOYAN_RETURN_IF_ERROR(imp.chrome(trace, offset));
     imp.label_processes(first_process, rank, -1);
     have_kernels = imp.device_events_since(from) > 0;
   }

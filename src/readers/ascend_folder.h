@@ -13,7 +13,8 @@
 //    in the *_ascend_pt folder; with a rank, device processes are named "rank 3:NPU 0", carry
 //    a ("rank", "3") label and CSV devices get per-rank pids (ascend_device_pid()), so several
 //    ranks can be imported into one store. Pids of trace_view.json are the file's own plus
-//    ReadOptions::pid_offset (give each rank its own offset when host pids may repeat).
+//    ReadOptions::pid_offset, or, when that is 0 and the rank is known, plus rank × 2^44 (ranks
+//    repeat the pids of their device layers).
 //    torch_npu_version / cann_version / rank go to store metadata ("ascend.*").
 //
 // msprof: `PROF_{n}_{ts}_{rand}/` (or a folder holding several of them).

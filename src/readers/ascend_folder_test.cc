@@ -125,13 +125,25 @@ TEST(AscendFolder, TraceViewIsTheKernelSourceWhenItHasDeviceTasks) {
             1u);
   bool found = false;
   for (const Process& p : snap.processes()) {
-    if (p.pid != 800) continue;
+    if (p.pid != 800 + 3 * (int64_t{1} << 44)) continue;  // rank 3: its own pid range
     found = true;
     EXPECT_EQ(snap.str(p.name), "rank 3:NPU 2");
     EXPECT_EQ(p.device, 2);
   }
   EXPECT_TRUE(found);
   EXPECT_EQ(metadata(store, "ascend.rank"), "3");
+
+  // A second rank with the same pids: its own processes.
+  const fs::path pt4 = fresh_dir("host_2_ascend_pt");
+  write(pt4 / "profiler_info_4.json", "{}");
+  write(pt4 / "ASCEND_PROFILER_OUTPUT/trace_view.json", kTraceView);
+  ASSERT_TRUE(read_ascend_profiler_output(pt4.string(), store).ok());
+  std::set<std::string> devices;
+  const Snapshot both = store.snapshot();
+  both.for_each([&](const EventView& ev) {
+    if (ev->kind == EventKind::kKernel) devices.insert(both.device_label(ev->track));
+  });
+  EXPECT_EQ(devices, (std::set<std::string>{"rank 3:NPU 2", "rank 4:NPU 2"}));
 
   // Without the hardware layer in trace_view.json, the kernels come from the table.
   write(
