@@ -214,7 +214,7 @@ class KernelTable {
       }
       if (is_missing(v)) continue;
       out->key = col.key;
-      out->value = typed_cell(v);
+      typed_cell(v, &out->value);
       ++out;
     }
     if (any_pmu) {
