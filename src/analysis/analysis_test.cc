@@ -65,6 +65,64 @@ TEST(KernelStatsTest, PercentilesAndShares) {
   EXPECT_EQ(percentile_sorted({}, 99), 0);
 }
 
+TEST(KernelStatsTest, DevicesWithBusyTimeTopKernelsAndImbalance) {
+  TraceStore store;
+  {
+    auto w = store.writer();
+    auto kernel = [&](TrackId t, const char* name, int64_t ts, int64_t dur) {
+      Event e;
+      e.kind = EventKind::kKernel;
+      e.track = t;
+      e.name = store.intern(name);
+      e.ts = ts;
+      e.dur = dur;
+      w.append(e);
+    };
+    // NPU 0: two streams overlapping on [100, 150): busy = 300 − 50 over [0, 400).
+    const TrackId a = w.device_track(DeviceType::kNpu, 0, 3);
+    const TrackId b = w.device_track(DeviceType::kNpu, 0, 4);
+    kernel(a, "Int4Gemm", 0, 150);
+    kernel(b, "AllReduce", 100, 100);
+    kernel(a, "RMSNorm", 350, 50);
+    // NPU 1: one kernel of 125 ns.
+    const TrackId c = w.device_track(DeviceType::kNpu, 1, 3);
+    kernel(c, "Int4Gemm", 1000, 125);
+  }
+  const Snapshot snap = store.snapshot();
+  const auto rows = kernel_stats(snap, device_events(snap), GroupBy::kDevice);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].name, "NPU 0");
+  EXPECT_EQ(rows[0].total_ns, 300);
+  EXPECT_EQ(rows[0].busy_ns, 250);
+  EXPECT_EQ(rows[0].active_ns, 400);
+  EXPECT_DOUBLE_EQ(rows[0].utilization, 250.0 / 400.0);
+  EXPECT_DOUBLE_EQ(rows[0].busy_vs_max, 1.0);
+  ASSERT_EQ(rows[0].top.size(), 3u);
+  EXPECT_EQ(rows[0].top[0].name, "Int4Gemm");
+  EXPECT_EQ(rows[0].top[0].total_ns, 150);
+  EXPECT_DOUBLE_EQ(rows[0].top[0].share, 0.5);
+  EXPECT_EQ(rows[1].name, "NPU 1");
+  EXPECT_EQ(rows[1].busy_ns, 125);
+  EXPECT_DOUBLE_EQ(rows[1].busy_vs_max, 0.5);
+  EXPECT_DOUBLE_EQ(device_imbalance(rows), 0.5);
+  // Other groupings carry no device fields, and their JSON has none.
+  const auto by_name = kernel_stats(snap, device_events(snap), GroupBy::kName);
+  EXPECT_LT(by_name[0].busy_ns, 0);
+  StringSink sink;
+  {
+    BufferedOut out(&sink);
+    write_kernel_stats_json(rows, out);
+    write_kernel_stats_json(by_name, out);
+    ASSERT_TRUE(out.flush().ok());
+  }
+  EXPECT_NE(sink.str().find("\"busy_ns\":250,\"active_ns\":400,\"utilization\":0.625,"
+                            "\"busy_vs_max\":1,\"top\":[{\"name\":\"Int4Gemm\",\"total_ns\":150,"
+                            "\"share\":0.5}"),
+            std::string::npos)
+      << sink.str();
+  EXPECT_EQ(sink.str().find("busy_ns", sink.str().find("RMSNorm\",\"count")), std::string::npos);
+}
+
 TEST(FlameTreeTest, KernelsSitUnderTheHostPhaseThatLaunchedThem) {
   Fixture f;
   const Snapshot snap = f.store.snapshot();

@@ -40,6 +40,12 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
                                      GroupBy by) {
   // Group keys: a StringId for names, a track id for streams, a process index for devices.
   std::unordered_map<uint64_t, std::vector<int64_t>> groups;
+  // Device grouping also keeps each event's interval and its name's time.
+  struct DeviceExtra {
+    std::vector<std::pair<int64_t, int64_t>> intervals;
+    std::unordered_map<StringId, int64_t> by_name;
+  };
+  std::unordered_map<uint64_t, DeviceExtra> extra;
   __extension__ __int128 device_total = 0;
   for (const TimedEvent& te : events) {
     const EventView ev = snapshot.at(te.seq);
@@ -47,7 +53,13 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
     switch (by) {
       case GroupBy::kName: key = ev->name; break;
       case GroupBy::kStream: key = ev->track; break;
-      case GroupBy::kDevice: key = snapshot.track(ev->track).process; break;
+      case GroupBy::kDevice: {
+        key = snapshot.track(ev->track).process;
+        DeviceExtra& x = extra[key];
+        x.intervals.emplace_back(ev->ts, ev->end());
+        x.by_name[ev->name] += te.ns;
+        break;
+      }
     }
     groups[key].push_back(te.ns);
     device_total += te.ns;
@@ -80,12 +92,68 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
     s.p99_ns = percentile_sorted(values, 99);
     s.max_ns = values.back();
     s.share = device_total > 0 ? static_cast<double>(total) / static_cast<double>(device_total) : 0;
+    if (by == GroupBy::kDevice) {
+      DeviceExtra& x = extra[key];
+      std::sort(x.intervals.begin(), x.intervals.end());
+      int64_t busy = 0;
+      int64_t open_start = x.intervals.front().first;
+      int64_t open_end = x.intervals.front().second;
+      int64_t last_end = open_end;
+      for (const auto& [a, b] : x.intervals) {
+        if (a > open_end) {
+          busy += open_end - open_start;
+          open_start = a;
+          open_end = b;
+        } else {
+          open_end = std::max(open_end, b);
+        }
+        last_end = std::max(last_end, b);
+      }
+      busy += open_end - open_start;
+      s.busy_ns = busy;
+      s.active_ns = last_end - x.intervals.front().first;
+      s.utilization =
+          s.active_ns > 0 ? static_cast<double>(busy) / static_cast<double>(s.active_ns) : 0;
+      std::vector<std::pair<int64_t, StringId>> names;
+      for (const auto& [name, ns] : x.by_name) names.emplace_back(ns, name);
+      const size_t n = std::min(kDeviceTopKernels, names.size());
+      std::partial_sort(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(n), names.end(),
+                        [&](const auto& a, const auto& b) {
+                          return a.first != b.first ? a.first > b.first
+                                                    : snapshot.str(a.second) < snapshot.str(b.second);
+                        });
+      for (size_t i = 0; i < n; ++i) {
+        s.top.push_back({std::string(snapshot.str(names[i].second)), names[i].first,
+                         total != 0 ? static_cast<double>(names[i].first) / static_cast<double>(total)
+                                    : 0});
+      }
+    }
     out.push_back(std::move(s));
+  }
+  if (by == GroupBy::kDevice) {
+    int64_t max_busy = 0;
+    for (const KernelStat& s : out) max_busy = std::max(max_busy, s.busy_ns);
+    for (KernelStat& s : out) {
+      s.busy_vs_max =
+          max_busy > 0 ? static_cast<double>(s.busy_ns) / static_cast<double>(max_busy) : 0;
+    }
   }
   std::sort(out.begin(), out.end(), [](const KernelStat& a, const KernelStat& b) {
     return a.total_ns != b.total_ns ? a.total_ns > b.total_ns : a.name < b.name;
   });
   return out;
+}
+
+double device_imbalance(const std::vector<KernelStat>& device_rows) {
+  if (device_rows.size() < 2) return 0;
+  int64_t max_busy = 0;
+  int64_t min_busy = INT64_MAX;
+  for (const KernelStat& r : device_rows) {
+    max_busy = std::max(max_busy, r.busy_ns);
+    min_busy = std::min(min_busy, r.busy_ns);
+  }
+  return max_busy > 0 ? static_cast<double>(max_busy - min_busy) / static_cast<double>(max_busy)
+                      : 0;
 }
 
 void write_kernel_stats_json(const std::vector<KernelStat>& rows, BufferedOut& out) {
@@ -108,6 +176,27 @@ void write_kernel_stats_json(const std::vector<KernelStat>& rows, BufferedOut& o
     json_int(out, r.max_ns);
     out.put(",\"share\":");
     json_double(out, r.share);
+    if (r.busy_ns >= 0) {
+      out.put(",\"busy_ns\":");
+      json_int(out, r.busy_ns);
+      out.put(",\"active_ns\":");
+      json_int(out, r.active_ns);
+      out.put(",\"utilization\":");
+      json_double(out, r.utilization);
+      out.put(",\"busy_vs_max\":");
+      json_double(out, r.busy_vs_max);
+      out.put(",\"top\":[");
+      for (size_t k = 0; k < r.top.size(); ++k) {
+        out.put(k == 0 ? "{\"name\":" : ",{\"name\":");
+        json_string(out, r.top[k].name);
+        out.put(",\"total_ns\":");
+        json_int(out, r.top[k].total_ns);
+        out.put(",\"share\":");
+        json_double(out, r.top[k].share);
+        out.put('}');
+      }
+      out.put(']');
+    }
     out.put('}');
   }
   out.put(rows.empty() ? "]\n" : "\n]\n");

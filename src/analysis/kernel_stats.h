@@ -24,7 +24,23 @@ struct KernelStat {
   int64_t p99_ns = 0;
   int64_t max_ns = 0;
   double share = 0;    // total / device time of the selection, 0..1
+
+  // Grouped by device only (the multi-device view); busy_ns < 0 otherwise.
+  struct TopKernel {
+    std::string name;
+    int64_t total_ns = 0;
+    double share = 0;  // of this device's kernel time
+  };
+  int64_t busy_ns = -1;     // union of the device's kernel intervals (overlapping streams once)
+  int64_t active_ns = 0;    // first kernel start to last kernel end on this device
+  double utilization = 0;   // busy / active
+  double busy_vs_max = 0;   // busy / the busiest device's busy: 1 for the busiest
+  std::vector<TopKernel> top;  // its kernels by time, at most kDeviceTopKernels
 };
+inline constexpr size_t kDeviceTopKernels = 5;
+
+// Imbalance of device rows: (max busy − min busy) / max busy, 0 with fewer than two devices.
+double device_imbalance(const std::vector<KernelStat>& device_rows);
 
 // One device event and the time it counts for (its duration, or a request's attributed part).
 struct TimedEvent {
@@ -39,8 +55,9 @@ std::vector<TimedEvent> device_events(const Snapshot& snapshot);
 std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector<TimedEvent>& events,
                                      GroupBy by);
 
-// The JSON array of `huoyan top --json` and GET /api/kernels: objects with exactly the keys
-// name, count, total_ns, mean_ns, p50_ns, p99_ns, max_ns, share.
+// The JSON array of `huoyan top --json` and GET /api/kernels: objects with the keys name,
+// count, total_ns, mean_ns, p50_ns, p99_ns, max_ns, share; device rows add busy_ns, active_ns,
+// utilization, busy_vs_max and top ([{name, total_ns, share}]).
 void write_kernel_stats_json(const std::vector<KernelStat>& rows, BufferedOut& out);
 
 // Nearest-rank percentile of sorted values (p in 0..100).

@@ -40,6 +40,32 @@ void print_table(const std::vector<KernelStat>& rows, size_t total_rows, GroupBy
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+// The multi-device view: busy time (streams overlapping counted once), utilization over each
+// device's active window, load against the busiest device, and its top kernels.
+void print_devices(const std::vector<KernelStat>& rows, double imbalance) {
+  if (rows.empty()) return;
+  size_t width = 6;
+  for (const auto& r : rows) width = std::max(width, std::min<size_t>(r.name.size(), 40));
+  std::string out = fmt::format("\n{:<{}}  {:>12}  {:>6}  {:>8}  {}\n", "device", width, "busy",
+                                "util", "vs max", "top kernels");
+  for (const auto& r : rows) {
+    std::string top;
+    for (const auto& k : r.top) {
+      if (!top.empty()) top += ", ";
+      top += fmt::format("{} {:.0f}%", k.name.size() > 40 ? k.name.substr(0, 37) + "..." : k.name,
+                         k.share * 100.0);
+    }
+    out += fmt::format("{:<{}}  {:>12}  {:>5.1f}%  {:>7.1f}%  {}\n", r.name.substr(0, 40), width,
+                       format_duration(r.busy_ns), r.utilization * 100.0, r.busy_vs_max * 100.0,
+                       top);
+  }
+  if (rows.size() > 1) {
+    out += fmt::format("imbalance: {:.1f}% (busiest − least busy, over busiest)\n",
+                       imbalance * 100.0);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
 }  // namespace
 
 int run_top(const TopArgs& args) {
@@ -68,11 +94,13 @@ int run_top(const TopArgs& args) {
   }
   std::vector<KernelStat> rows = kernel_stats(snapshot, events, by);
   const size_t total_rows = rows.size();
+  const double imbalance = by == GroupBy::kDevice ? device_imbalance(rows) : 0;
   if (args.limit > 0 && rows.size() > args.limit) rows.resize(args.limit);
   if (args.json) {
     print_json(rows);
   } else {
     print_table(rows, total_rows, by);
+    if (by == GroupBy::kDevice) print_devices(rows, imbalance);
   }
   if (const std::string s = skipped_summary(store); !s.empty()) {
     std::fprintf(stderr, "huoyan: %s\n", s.c_str());

@@ -75,3 +75,27 @@ test('kernels table sorts on header click and links to the flame graph search', 
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('kernels grouped by device show busy time, balance and open the device flame graph', async () => {
+  const res = await fetch(`${BASE_URL}/api/kernels?group=device`);
+  const devices = await res.json();
+  assert.ok(devices.length >= 1 && typeof devices[0].busy_ns === 'number', 'device rows carry busy_ns');
+  const { page, problems } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}/#/kernels`);
+  await page.waitForSelector('.table tbody tr');
+  await page.getByRole('button', { name: 'By device' }).click();
+  await page.waitForFunction(() => location.hash.includes('group=device'));
+  await page.waitForSelector('th:has-text("Busy")');
+  const names = await page.$$eval('.table tbody tr td:first-child', (tds) => tds.map((td) => td.textContent.trim()));
+  assert.deepEqual([...names].sort(), devices.map((d) => d.name).sort());
+  if (devices.length > 1) {
+    const busy = devices.map((d) => d.busy_ns);
+    const expected = (Math.max(...busy) - Math.min(...busy)) / Math.max(...busy);
+    const text = await page.textContent('[data-imbalance]');
+    assert.ok(text.includes(`${(expected * 100).toFixed(1)}`), `"${text}" shows ${expected}`);
+  }
+  await page.click('.table tbody tr');
+  await page.waitForFunction(() => location.hash.startsWith('#/flame') && location.hash.includes('device='));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
