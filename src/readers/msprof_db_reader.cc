@@ -13,6 +13,9 @@ namespace {
 
 using Columns = std::set<std::string, std::less<>>;
 
+// Device ids beyond this are not real devices (a damaged database): such rows are skipped.
+constexpr int64_t kMaxDevice = 1 << 16;
+
 constexpr std::string_view kUnknownName = "msprof: name id not in STRING_IDS (named [unknown])";
 
 class Import {
@@ -74,7 +77,11 @@ class Import {
       ++stats_.skipped;
       return false;
     }
-    *dur = end - *ts;
+    if (__builtin_sub_overflow(end, *ts, dur)) {  // e.g. start < 0 and end near INT64_MAX
+      store_.skips().add("msprof: row with a duration beyond int64");
+      ++stats_.skipped;
+      return false;
+    }
     return true;
   }
 
@@ -190,6 +197,11 @@ class Import {
       Event e;
       if (!times(*st, &e.ts, &e.dur)) continue;
       const int64_t device = st->i64(2), stream = st->i64(3);
+      if (device < 0 || device > kMaxDevice) {
+        store_.skips().add("msprof: device id out of range");
+        ++stats_.skipped;
+        continue;
+      }
       e.track = device_track(device, stream);
       e.id = st->is_null(4) ? 0 : static_cast<uint64_t>(st->i64(4));
       const StringId task_type = st->is_null(6) ? 0 : name_of(st->i64(6));

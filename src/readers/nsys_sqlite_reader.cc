@@ -30,6 +30,9 @@ std::string_view memcpy_kind_name(int64_t k) {
   return k >= 0 && k < static_cast<int64_t>(kNames.size()) ? kNames[k] : "Unknown";
 }
 
+// Device ids beyond this are not real devices (a damaged export): such rows are skipped.
+constexpr int64_t kMaxDevice = 1 << 16;
+
 // "[a, b, c]" (a Kineto-style grid/block arg) written into `buf` (at least 72 bytes).
 std::string_view triple(char* buf, int64_t a, int64_t b, int64_t c) {
   char* p = buf;
@@ -219,7 +222,11 @@ class Import {
       ++stats_.skipped;
       return false;
     }
-    *dur = end - *ts;
+    if (__builtin_sub_overflow(end, *ts, dur)) {  // e.g. start < 0 and end near INT64_MAX
+      store_.skips().add("nsys: row with a duration beyond int64");
+      ++stats_.skipped;
+      return false;
+    }
     return true;
   }
 
@@ -293,6 +300,11 @@ class Import {
       Event e;
       if (!times(*st, &e.ts, &e.dur)) continue;
       const int64_t device = st->i64(2), stream = st->i64(3);
+      if (device < 0 || device > kMaxDevice) {
+        store_.skips().add("nsys: device id out of range");
+        ++stats_.skipped;
+        continue;
+      }
       e.kind = kind;
       e.track = device_track(device, stream);
       e.id = static_cast<uint64_t>(st->i64(4));
@@ -310,7 +322,11 @@ class Import {
                        ArgValue::Json(triple(block, st->i64(9), st->i64(10), st->i64(11)))};
         }
         if (has_regs) args[n++] = {k_registers_, ArgValue::Int(st->i64(12))};
-        if (has_shared) args[n++] = {k_shared_, ArgValue::Int(st->i64(13) + st->i64(14))};
+        if (has_shared) {
+          const uint64_t bytes =
+              static_cast<uint64_t>(st->i64(13)) + static_cast<uint64_t>(st->i64(14));
+          args[n++] = {k_shared_, ArgValue::Int(static_cast<int64_t>(bytes))};
+        }
       } else {
         if (has_bytes) args[n++] = {k_bytes_, ArgValue::Int(st->i64(5))};
         if (kind == EventKind::kMemcpy) {

@@ -146,7 +146,7 @@ Status StringIdTable::load(const SqliteDb& db, const std::string& table, TraceSt
   while ((rc = st->step()) == SQLITE_ROW) {
     const int64_t id = st->i64(0);
     const StringId s = store.intern(st->text(1));
-    if (id >= 0 && id < (int64_t{1} << 24)) {
+    if (id >= 0 && id < (int64_t{1} << 20)) {
       if (static_cast<size_t>(id) >= dense_.size()) dense_.resize(id + 1, kNone);
       dense_[id] = s;
     } else {

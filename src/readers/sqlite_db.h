@@ -96,7 +96,7 @@ class StringIdTable {
 
  private:
   static constexpr StringId kNone = ~StringId{0};
-  std::vector<StringId> dense_;  // ids below 2^24
+  std::vector<StringId> dense_;  // ids below 2^20
   std::unordered_map<int64_t, StringId> sparse_;
 };
 
