@@ -55,8 +55,9 @@ std::vector<AttributedEvent> request_device_events(const TraceStore& store,
                                                    AttributionMode mode) {
   std::vector<AttributedEvent> out;
   auto info = store.request(request);
-  if (!info) return out;
-  for (uint64_t step_id : info->steps) {
+  const std::vector<uint64_t> no_steps;
+  const std::vector<uint64_t>& steps = info ? info->steps : no_steps;
+  for (uint64_t step_id : steps) {
     auto step = store.step(step_id);
     if (!step) continue;
     size_t member = step->members.size();
@@ -87,6 +88,21 @@ std::vector<AttributedEvent> request_device_events(const TraceStore& store,
       out.push_back(a);
     }
   }
+  // Device events the request owns outside its steps (imported traces that tag kernels with a
+  // request id and have no steps): the whole kernel is the request's.
+  for (EventSeq seq : store.events_of_request(request)) {
+    if (!snapshot.contains(seq)) continue;
+    const EventView ev = snapshot.at(seq);
+    if (!snapshot.is_device_event(*ev)) continue;
+    if (ev->step != 0 && std::find(steps.begin(), steps.end(), ev->step) != steps.end()) continue;
+    AttributedEvent a;
+    a.seq = seq;
+    a.step = ev->step;
+    a.batch_size = 1;
+    a.share = 1.0;
+    a.ns = ev->dur;
+    out.push_back(a);
+  }
   return out;
 }
 
@@ -94,7 +110,8 @@ std::vector<EventSeq> request_host_events(const TraceStore& store, const Snapsho
                                           StringId request) {
   std::vector<EventSeq> out;
   for (EventSeq seq : store.events_of_request(request)) {
-    if (snapshot.contains(seq)) out.push_back(seq);
+    // A device event tagged with the request is device time (request_device_events), not host.
+    if (snapshot.contains(seq) && !snapshot.is_device_event(*snapshot.at(seq))) out.push_back(seq);
   }
   auto info = store.request(request);
   if (info) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "src/writers/chrome_json_writer.h"
+#include "src/writers/step_request_args.h"
 
 namespace huoyan {
 namespace {
@@ -24,8 +25,13 @@ Status write_filtered_chrome_trace(const TraceStore& store, const Snapshot& snap
            snapshot.device_label(e.track) == filter.device;
   };
   if (filter.request == 0) {
+    std::vector<Step> steps;
+    store.for_each_step([&](const Step& s) { steps.push_back(s); });
+    StepRequestArgs step_args(snapshot, StepRequestArgs::intern_keys(store), steps);
     snapshot.for_each([&](const EventView& ev) {
-      if (in_window(*ev, filter) && device_ok(*ev)) writer.event(ev);
+      if (in_window(*ev, filter) && device_ok(*ev)) {
+        writer.event(ev, step_args.of(*ev, snapshot.is_device_event(*ev)));
+      }
     });
     return writer.finish();
   }

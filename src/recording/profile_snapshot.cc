@@ -10,6 +10,7 @@
 #include "src/io/sink.h"
 #include "src/recording/profiler_internal.h"
 #include "src/writers/chrome_json_writer.h"
+#include "src/writers/step_request_args.h"
 
 namespace huoyan {
 
@@ -23,6 +24,7 @@ struct ProfileSnapshot::Impl {
   std::unordered_map<EventSeq, AttributedEvent> attribution;
   StringId request = 0;
   StringId key_request = 0, key_batch = 0, key_share = 0;
+  StepRequestArgs::Keys step_keys;  // request ids of stepped device events (whole snapshots)
   std::vector<Step> steps;
   std::vector<RequestInfo> requests;
   std::vector<std::pair<std::string, std::string>> metadata;
@@ -124,6 +126,7 @@ ProfileSnapshot ProfilerAccess::make_snapshot(
   d->skips = store.skips().all();
   for (auto& kv : metadata) d->metadata.push_back(std::move(kv));
   const Snapshot& snap = d->events;
+  d->step_keys = StepRequestArgs::intern_keys(store);
 
   std::vector<RequestInfo> candidates;
   if (!options.request_id.empty()) {
@@ -187,7 +190,10 @@ const Snapshot* ProfilerAccess::snapshot(const ProfileSnapshot& snapshot) {
 Status ProfileSnapshot::Impl::write(Sink& sink) const {
   ChromeJsonWriter w(sink, events);
   if (all) {
-    events.for_each([&](const EventView& ev) { w.event(ev); });
+    StepRequestArgs step_args(events, step_keys, steps);
+    events.for_each([&](const EventView& ev) {
+      w.event(ev, step_args.of(*ev, events.is_device_event(*ev)));
+    });
   } else {
     std::vector<Arg> extra;
     for (EventSeq seq : selected) {

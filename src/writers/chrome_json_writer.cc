@@ -1,4 +1,5 @@
 #include "src/writers/chrome_json_writer.h"
+#include "src/writers/step_request_args.h"
 
 #include <algorithm>
 #include <charconv>
@@ -574,15 +575,18 @@ uint64_t ChromeJsonWriter::bytes_written() const { return impl_->out.bytes_writt
 uint64_t ChromeJsonWriter::events_written() const { return impl_->events_written; }
 
 Status write_chrome_trace(const TraceStore& store, Sink& sink, ChromeWriteOptions options) {
+  const StepRequestArgs::Keys keys = StepRequestArgs::intern_keys(store);
   const Snapshot snap = store.snapshot();
-  ChromeJsonWriter w(sink, snap, options);
-  snap.for_each([&](const EventView& ev) { w.event(ev); });
-  for (const auto& [k, v] : store.metadata()) w.metadata(k, v);
-  for (const auto& [reason, n] : store.skips().all()) w.skipped(reason, n);
   // Copied out so the store's shared lock is not held while the sink is slow.
   std::vector<Step> steps;
   steps.reserve(store.step_count());
   store.for_each_step([&](const Step& s) { steps.push_back(s); });
+  ChromeJsonWriter w(sink, snap, options);
+  StepRequestArgs step_args(snap, keys, steps);
+  snap.for_each(
+      [&](const EventView& ev) { w.event(ev, step_args.of(*ev, snap.is_device_event(*ev))); });
+  for (const auto& [k, v] : store.metadata()) w.metadata(k, v);
+  for (const auto& [reason, n] : store.skips().all()) w.skipped(reason, n);
   for (const Step& s : steps) w.step(s);
   steps = {};
   std::vector<RequestInfo> requests;
