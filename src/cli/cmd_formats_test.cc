@@ -136,6 +136,17 @@ TEST_F(CliFormatsTest, FoldersAndSkippedFiles) {
   EXPECT_NE(folded.find("main;idle 1000000\n"), std::string::npos) << folded;
 }
 
+TEST_F(CliFormatsTest, StandardInputOfAnyFormat) {
+  const std::string db =
+      (kReal / "nsys/pipit/pipit/tests/data/saxpy-mpi-cuda_nsys_perlmutter0.sqlite").string();
+  Outcome r = run("top --by stream - < '" + db + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("GPU 0 / Stream 7"), std::string::npos) << r.out;
+  r = run("top - < '" + write("junk", "neither json nor stacks\n") + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("huoyan: <stdin>: not a recognised trace (tried ", 0), 0u) << r.err;
+}
+
 TEST_F(CliFormatsTest, ConvertNsysExportToChrome) {
   const std::string db =
       (kReal / "nsys/pipit/pipit/tests/data/saxpy-mpi-cuda_nsys_perlmutter0.sqlite").string();
