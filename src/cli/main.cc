@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
 
   ConvertArgs convert;
   auto* c = app.add_subcommand("convert", "Convert a trace to Chrome JSON, folded stacks or speedscope");
-  c->add_option("input", convert.input, "Input trace (Chrome/Kineto JSON, optionally .gz; - = stdin)")
+  c->add_option("input", convert.input, "Input trace: any format of `huoyan formats` (file, folder, .gz; - = stdin)")
       ->required();
   c->add_option("-o,--output", convert.output,
                 "Output file (- = stdout); gzip-compressed when it ends in .gz")
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
       "Diagnose traces and gate CI: expected kernels, time budgets, regression against a baseline");
   a->footer(analyze_help_footer() + "\n\n" + kDeviceHelp);
   a->add_option("traces", analyze.inputs,
-                "Traces to analyse (Chrome/Kineto JSON, optionally .gz); each file is one run")
+                "Traces to analyse (any format of `huoyan formats`: file, folder, .gz); each one is a run")
       ->required();
   a->add_option("--expect", analyze.expect,
                 "Fail unless a kernel with this name exists; /regex/ matches a pattern "

@@ -133,7 +133,26 @@ void TraceStore::evict_oldest_locked() {
   dropped_ += n;
 }
 
+void TraceStore::set_input_step_offset(uint64_t offset) {
+  std::unique_lock lock(mu_);
+  step_offset_ = offset;
+}
+
+uint64_t TraceStore::input_step_offset() const {
+  std::shared_lock lock(mu_);
+  return step_offset_;
+}
+
 EventSeq TraceStore::Writer::append(const Event& e, std::span<const Arg> args) {
+  if (store_->step_offset_ != 0 && e.step != 0) {
+    Event moved = e;
+    moved.step += store_->step_offset_;
+    return append_event(moved, args);
+  }
+  return append_event(e, args);
+}
+
+EventSeq TraceStore::Writer::append_event(const Event& e, std::span<const Arg> args) {
   auto& s = *store_;
   if (s.chunks_.empty() || s.chunks_.back()->full()) s.new_chunk_locked();
   bool truncated = false;
@@ -169,6 +188,7 @@ EventSeq TraceStore::Writer::append(const Event& e, std::span<const Arg> args) {
 
 void TraceStore::Writer::add_step(Step step) {
   auto& s = *store_;
+  step.id += s.step_offset_;
   for (const auto& m : step.members) {
     auto& steps = s.request_entry_locked(m.request).steps;
     if (steps.empty() || steps.back() != step.id) steps.push_back(step.id);

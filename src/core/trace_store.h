@@ -126,6 +126,8 @@ class TraceStore {
     Process& process_at(uint32_t index);
     Track& track_at(TrackId id);
 
+    // Events and steps are stored with their step ids moved by the store's input step offset
+    // (see set_input_step_offset).
     EventSeq append(const Event& e, std::span<const Arg> args = {});
     void add_step(Step step);
     void mark_request(StringId request, RequestMark mark, int64_t ts);
@@ -135,12 +137,20 @@ class TraceStore {
    private:
     friend class TraceStore;
     explicit Writer(TraceStore* store);
+    EventSeq append_event(const Event& e, std::span<const Arg> args);
     TraceStore* store_;
     std::unique_lock<std::shared_mutex> lock_;
   };
   // Takes the exclusive lock until the Writer is destroyed: keep batches short (thousands of
   // events) when readers run concurrently.
   Writer writer() { return Writer(this); }
+
+  // Added to every step id written from now on (events' steps and steps' ids), 0 to stop. Set
+  // between inputs when several traces are merged into one store, so that step 7 of one file
+  // and step 7 of another stay two steps (each keeps its own scheduler thread and members).
+  void set_input_step_offset(uint64_t offset);
+  // What a reader adds to its own step ids to look them up (step(), events_of_step()).
+  uint64_t input_step_offset() const;
 
   // --- reading ---
   Snapshot snapshot() const;
@@ -197,6 +207,7 @@ class TraceStore {
   // The index list of the last step / request appended to: consecutive events mostly share
   // them, so append skips the hash lookup. Map nodes are stable across rehashing; eviction,
   // which erases nodes, resets both.
+  uint64_t step_offset_ = 0;
   uint64_t last_step_ = 0;
   std::vector<EventSeq>* last_step_list_ = nullptr;
   StringId last_request_ = 0;

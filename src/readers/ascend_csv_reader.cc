@@ -331,7 +331,7 @@ class KernelTable {
     std::vector<Step> out;
     for (const auto& [id, span] : steps_) {
       Step step;
-      if (auto existing = store_.step(id)) {
+      if (auto existing = store_.step(id + store_.input_step_offset())) {
         step = std::move(*existing);
       } else {
         step.track = span.track;

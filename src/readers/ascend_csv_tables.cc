@@ -248,7 +248,7 @@ Result<ReadStats> AscendStepTraceCsvReader::read(ByteSource& src, TraceStore& st
     // Steps keep what the store knows of them already (times from kernels, members).
     std::vector<Step> steps;
     for (const uint64_t id : ids) {
-      if (store.step(id)) continue;
+      if (store.step(id + store.input_step_offset())) continue;
       Step s;
       s.id = id;
       steps.push_back(std::move(s));

@@ -464,7 +464,7 @@ void ChromeEventDecoder::Impl::add_profiler_steps() {
   writer.reset();  // store.step() takes the shared lock
   std::vector<Step> fresh;
   for (auto& [id, s] : profiler_steps) {
-    if (!store.step(id)) fresh.push_back(std::move(s));
+    if (!store.step(id + store.input_step_offset())) fresh.push_back(std::move(s));
   }
   profiler_steps.clear();
   for (Step& s : fresh) w().add_step(std::move(s));

@@ -3,6 +3,8 @@
 // `FormatInfo <name>_format()` (or `FolderFormat <name>_folder_format()`).
 #include <array>
 
+#include "src/readers/ascend_csv_reader.h"
+#include "src/readers/ascend_folder.h"
 #include "src/readers/chrome_json_reader.h"
 #include "src/readers/folded_reader.h"
 #include "src/readers/msprof_db_reader.h"
@@ -48,14 +50,19 @@ std::span<const FormatInfo> file_formats() {
       chrome_format(),
       nsys_sqlite_format(),
       msprof_db_format(),
+      ascend_csv_format(),  // before folded: folded stacks is the loosest format
       folded_format(),
   });
   return kFormats;
 }
 
 std::span<const FolderFormat> folder_formats() {
-  // No folder layout yet: folders are walked file by file (sniff.h).
-  static const std::array<FolderFormat, 0> kFolders{};
+  // A torch_npu *_ascend_pt folder also holds a PROF_* folder: it goes first. Folders no layout
+  // claims are walked file by file (sniff.h).
+  static const auto kFolders = std::to_array<FolderFormat>({
+      ascend_profiler_output_format(),
+      msprof_prof_folder_format(),
+  });
   return kFolders;
 }
 

@@ -26,9 +26,13 @@ struct Walk {
   int64_t next_input = 0;  // index of the next file or folder layout read: its pid offset
   ReadStats total;
 
+  ~Walk() { store.set_input_step_offset(0); }
+
+  // Input i also moves its step ids by i << 40: two files' step 7 stay two steps.
   ReadOptions next_options() {
     ReadOptions o = options;
     o.pid_offset = options.pid_offset + next_input * kInputPidStride;
+    store.set_input_step_offset(static_cast<uint64_t>(next_input) << kInputStepShift);
     ++next_input;
     return o;
   }

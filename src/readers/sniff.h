@@ -29,6 +29,8 @@ namespace huoyan {
 inline constexpr size_t kSniffBytes = size_t{64} << 10;
 // Above every pid an input can use (OS pids < 2^22, device pids < 2^31, Ascend pids < 2^32).
 inline constexpr int64_t kInputPidStride = int64_t{1} << 32;
+// … and step ids moved by i << kInputStepShift (TraceStore::set_input_step_offset).
+inline constexpr int kInputStepShift = 40;
 
 // What read_input/read_inputs did, file by file (for the CLI's report).
 struct InputReport {
