@@ -22,6 +22,10 @@ class TreeBuilder {
   // The child `name` of `parent`, created on first use. `fallback` names it when `name` is 0.
   uint32_t child(uint32_t parent, StringId name, bool device, std::string_view fallback = {}) {
     const uint64_t key = (uint64_t{parent} << 32) | name;
+    // A direct-mapped cache in front of the map: a serving loop repeats the same few hundred
+    // (phase, kernel) pairs millions of times.
+    Slot& slot = cache_[(key * 0x9E3779B97F4A7C15ull) >> (64 - kCacheBits)];
+    if (slot.key == key) return slot.node;
     auto [it, inserted] = index_.emplace(key, 0);
     if (inserted) {
       it->second = static_cast<uint32_t>(tree_->nodes.size());
@@ -32,13 +36,20 @@ class TreeBuilder {
       tree_->nodes.push_back(std::move(n));
       tree_->nodes[parent].children.push_back(it->second);
     }
+    slot = {key, it->second};
     return it->second;
   }
 
  private:
+  static constexpr int kCacheBits = 12;
+  struct Slot {
+    uint64_t key = UINT64_MAX;  // no (parent, name) pair has this key: parent < 2^32 − 1
+    uint32_t node = 0;
+  };
   FlameTree* tree_;
   const TraceStore& store_;
   std::unordered_map<uint64_t, uint32_t> index_;
+  std::vector<Slot> cache_ = std::vector<Slot>(size_t{1} << kCacheBits);
 };
 
 struct HostSpan {
