@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""The CI gate and the diagnosis against real runs of the reference server.
+
+Runs llm_server (profiled, fixed start-up work, then SIGINT) with a good and a bad INT4 group
+size, then checks with `huoyan analyze`:
+  - false alarm: two runs of the same configuration pass a 5 % regression gate;
+  - detection: the run with --group-size 32 fails the gate against --group-size 256;
+  - diagnosis: the bad run's findings name Int4Gemm's small group size (evidence group_size 32,
+    suggestion to raise it); the good run's findings do not blame the group size.
+
+usage: llm_server_gate.py LLM_SERVER HUOYAN WORKDIR
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+SERVER, HUOYAN, WORK = sys.argv[1:4]
+MODEL = ["--d-model", "256", "--layers", "2", "--heads", "4", "--head-dim", "64",
+         "--ffn-dim", "768", "--kv-blocks", "512"]
+WORKLOAD = ["--test-requests", "12", "--test-max-tokens", "24", "--seed", "11"]
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+def run(name, flags):
+    out = os.path.join(WORK, name + ".json.gz")
+    proc = subprocess.Popen([SERVER, "--port", "0", "--profile-out", out] + MODEL + WORKLOAD +
+                            flags, stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+    line = proc.stdout.readline()
+    if "listening on http://" not in line:
+        proc.kill()
+        fail("%s: no 'listening on' line, got %r" % (name, line))
+    port = int(line.split("http://")[1].split("/")[0].rsplit(":", 1)[1])
+    deadline = time.time() + 300
+    while True:
+        with urllib.request.urlopen("http://127.0.0.1:%d/health" % port, timeout=30) as r:
+            h = json.loads(r.read())
+        if h["steps"] > 0 and h["in_flight"] == 0 and h["queued"] == 0:
+            break
+        if time.time() > deadline:
+            proc.kill()
+            fail("%s: the start-up requests did not finish: %s" % (name, h))
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    if proc.wait(120) != 0:
+        fail("%s: llm_server exited with %d" % (name, proc.returncode))
+    print("%s: %d steps -> %s" % (name, h["steps"], out), flush=True)
+    return out
+
+
+def analyze(args):
+    r = subprocess.run([HUOYAN, "analyze"] + args, capture_output=True, text=True)
+    return r.returncode, r.stdout, r.stderr
+
+
+def findings(trace):
+    rc, out, err = analyze([trace, "--format", "json"])
+    if rc not in (0, 1):
+        fail("analyze %s: exit %d: %s" % (trace, rc, err))
+    report = json.loads(out)
+    return report["findings"] if isinstance(report, dict) else report
+
+
+def small_group_findings(fs):
+    return [f for f in fs if f.get("subject") == "Int4Gemm" and
+            isinstance(f.get("evidence"), dict) and f["evidence"].get("group_size", 1 << 30) < 128]
+
+
+os.makedirs(WORK, exist_ok=True)
+good_a = run("group256_a", ["--group-size", "256"])
+good_b = run("group256_b", ["--group-size", "256"])
+bad = run("group32", ["--group-size", "32"])
+
+rc, out, err = analyze([good_b, "--baseline", good_a, "--max-regression", "5%", "--no-diagnosis"])
+print(out)
+if rc != 0:
+    fail("false alarm: two runs of the same configuration failed the 5%% gate (exit %d)\n%s%s"
+         % (rc, out, err))
+
+rc, out, err = analyze([bad, "--baseline", good_a, "--max-regression", "5%", "--no-diagnosis"])
+print(out)
+if rc != 1:
+    fail("missed regression: --group-size 32 passed the gate against 256 (exit %d)\n%s%s"
+         % (rc, out, err))
+
+bad_findings = small_group_findings(findings(bad))
+if not bad_findings:
+    fail("the --group-size 32 run has no finding about Int4Gemm's group size")
+f = bad_findings[0]
+if f["evidence"]["group_size"] != 32 or "group" not in f["suggestion"].lower():
+    fail("group-size finding lacks the evidence or the suggestion: %s" % json.dumps(f))
+print("diagnosis of group32: %s: %s" % (f["id"], f["title"]))
+if small_group_findings(findings(good_a)):
+    fail("the --group-size 256 run is blamed for its group size")
+print("PASS")
