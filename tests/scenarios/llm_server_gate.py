@@ -6,7 +6,8 @@ size, then checks with `huoyan analyze`:
   - false alarm: two runs of the same configuration pass a 5 % regression gate;
   - detection: the run with --group-size 32 fails the gate against --group-size 256;
   - diagnosis: the bad run's findings name Int4Gemm's small group size (evidence group_size 32,
-    suggestion to raise it); the good run's findings do not blame the group size.
+    suggestion to raise it); the good run's findings do not blame the group size;
+  - diagnosis: --block-size 4 triggers the small-KV-block finding on PagedAttention, 32 does not.
 
 usage: llm_server_gate.py LLM_SERVER HUOYAN WORKDIR
 """
@@ -20,7 +21,7 @@ import urllib.request
 
 SERVER, HUOYAN, WORK = sys.argv[1:4]
 MODEL = ["--d-model", "256", "--layers", "2", "--heads", "4", "--head-dim", "64",
-         "--ffn-dim", "768", "--kv-blocks", "512"]
+         "--ffn-dim", "768"]
 WORKLOAD = ["--test-requests", "12", "--test-max-tokens", "24", "--seed", "11"]
 
 
@@ -74,17 +75,21 @@ def small_group_findings(fs):
 
 
 os.makedirs(WORK, exist_ok=True)
-good_a = run("group256_a", ["--group-size", "256"])
-good_b = run("group256_b", ["--group-size", "256"])
-bad = run("group32", ["--group-size", "32"])
+# Two baseline runs: the gate's confidence interval then includes run-to-run variation.
+good_a = run("group256_a", ["--group-size", "256", "--kv-blocks", "512"])
+good_b = run("group256_b", ["--group-size", "256", "--kv-blocks", "512"])
+good_c = run("group256_c", ["--group-size", "256", "--kv-blocks", "512"])
+bad = run("group32", ["--group-size", "32", "--kv-blocks", "512"])
 
-rc, out, err = analyze([good_b, "--baseline", good_a, "--max-regression", "5%", "--no-diagnosis"])
+rc, out, err = analyze([good_c, "--baseline", good_a, good_b, "--max-regression", "5%",
+                        "--no-diagnosis"])
 print(out)
 if rc != 0:
     fail("false alarm: two runs of the same configuration failed the 5%% gate (exit %d)\n%s%s"
          % (rc, out, err))
 
-rc, out, err = analyze([bad, "--baseline", good_a, "--max-regression", "5%", "--no-diagnosis"])
+rc, out, err = analyze([bad, "--baseline", good_a, good_b, "--max-regression", "5%",
+                        "--no-diagnosis"])
 print(out)
 if rc != 1:
     fail("missed regression: --group-size 32 passed the gate against 256 (exit %d)\n%s%s"
@@ -99,4 +104,19 @@ if f["evidence"]["group_size"] != 32 or "group" not in f["suggestion"].lower():
 print("diagnosis of group32: %s: %s" % (f["id"], f["title"]))
 if small_group_findings(findings(good_a)):
     fail("the --group-size 256 run is blamed for its group size")
+
+
+def small_block_findings(fs):
+    return [f for f in fs if f["id"] == "small-kv-blocks" and f.get("subject") == "PagedAttention"]
+
+
+# Same KV capacity (8192 tokens) in both runs: only the block size differs.
+small = run("block4", ["--group-size", "256", "--block-size", "4", "--kv-blocks", "2048"])
+large = run("block32", ["--group-size", "256", "--block-size", "32", "--kv-blocks", "256"])
+got = small_block_findings(findings(small))
+if not got or got[0]["evidence"].get("block_size") != 4:
+    fail("the --block-size 4 run has no small-kv-blocks finding with block_size 4")
+print("diagnosis of block4: %s" % got[0]["title"])
+if small_block_findings(findings(large)):
+    fail("the --block-size 32 run is blamed for small KV blocks")
 print("PASS")
