@@ -1,5 +1,7 @@
 #include "server/request.h"
 
+#include <huoyan/huoyan.h>
+
 #include <utility>
 
 namespace llm_server {
@@ -18,25 +20,41 @@ const char* finish_reason_name(FinishReason reason) {
   return "";
 }
 
+// The writer's side (the scheduler thread): a shared lock taken by someone else is recorded as
+// a "queue_lock_wait" span, the evidence of contention the diagnosis looks for.
+std::unique_lock<std::mutex> Channel::lock_for_write() {
+  std::unique_lock lock(mu(), std::try_to_lock);
+  if (!lock.owns_lock()) {
+    HUOYAN_SCOPE("queue_lock_wait");
+    lock.lock();
+  }
+  return lock;
+}
+
 void Channel::push(std::string piece) {
   {
-    std::lock_guard lock(mu_);
+    auto lock = lock_for_write();
     pieces_.push_back(std::move(piece));
   }
-  cv_.notify_one();
+  notify();
 }
 
 void Channel::finish(FinishReason reason) {
   {
-    std::lock_guard lock(mu_);
+    auto lock = lock_for_write();
     finished_ = reason;
   }
-  cv_.notify_one();
+  notify();
 }
 
 FinishReason Channel::wait(std::vector<std::string>* pieces, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, timeout, [&] { return !pieces_.empty() || finished_ != FinishReason::kNone; });
+  std::unique_lock lock(mu());
+  auto ready = [&] { return !pieces_.empty() || finished_ != FinishReason::kNone; };
+  if (shared_cv_ != nullptr) {
+    shared_cv_->wait_for(lock, timeout, ready);
+  } else {
+    cv_.wait_for(lock, timeout, ready);
+  }
   for (std::string& p : pieces_) pieces->push_back(std::move(p));
   pieces_.clear();
   return finished_;

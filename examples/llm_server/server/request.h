@@ -32,10 +32,28 @@ class Channel {
 
   void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+  // Guard this channel with `mu` and signal `cv` (notify_all: other channels wait on it too)
+  // instead of its own pair: the single-lock server of --queue=locked, where one mutex guards
+  // the request queue and every response. Call before the channel is used by two threads.
+  void share(std::mutex* mu, std::condition_variable* cv) {
+    shared_mu_ = mu;
+    shared_cv_ = cv;
+  }
 
  private:
+  std::mutex& mu() { return shared_mu_ != nullptr ? *shared_mu_ : mu_; }
+  std::unique_lock<std::mutex> lock_for_write();
+  void notify() {
+    if (shared_cv_ != nullptr) {
+      shared_cv_->notify_all();
+    } else {
+      cv_.notify_one();
+    }
+  }
   std::mutex mu_;
   std::condition_variable cv_;
+  std::mutex* shared_mu_ = nullptr;
+  std::condition_variable* shared_cv_ = nullptr;
   std::vector<std::string> pieces_;
   FinishReason finished_ = FinishReason::kNone;
   std::atomic<bool> cancelled_{false};

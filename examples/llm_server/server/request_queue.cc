@@ -1,6 +1,7 @@
 #include "server/request_queue.h"
 
 #include <concurrentqueue/blockingconcurrentqueue.h>
+#include <huoyan/huoyan.h>
 
 #include <condition_variable>
 #include <deque>
@@ -13,9 +14,15 @@
 namespace llm_server {
 namespace {
 
+// The classic single-lock server: one mutex guards the queue of new requests and the response
+// channel of every request (see Channel::share), and one condition variable wakes every
+// waiting HTTP worker on each token. With many streaming clients the scheduler's select_batch
+// and its token deliveries queue behind the workers for that mutex; the wait is recorded as a
+// "queue_lock_wait" span when the lock was not free.
 class LockedQueue final : public RequestQueue {
  public:
   void push(std::shared_ptr<Request> request) override {
+    request->channel.share(&mu_, &out_cv_);
     {
       std::lock_guard lock(mu_);
       items_.push_back(std::move(request));
@@ -25,7 +32,11 @@ class LockedQueue final : public RequestQueue {
 
   size_t pop_all(std::vector<std::shared_ptr<Request>>* out,
                  std::chrono::microseconds wait) override {
-    std::unique_lock lock(mu_);
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) {
+      HUOYAN_SCOPE("queue_lock_wait");
+      lock.lock();
+    }
     if (items_.empty() && wait.count() > 0) {
       cv_.wait_for(lock, wait, [&] { return !items_.empty() || woken_; });
       woken_ = false;
@@ -46,7 +57,8 @@ class LockedQueue final : public RequestQueue {
 
  private:
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;      // new requests, for the scheduler
+  std::condition_variable out_cv_;  // tokens, for every waiting HTTP worker
   std::deque<std::shared_ptr<Request>> items_;
   bool woken_ = false;
 };

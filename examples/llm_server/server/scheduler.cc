@@ -176,6 +176,9 @@ void Scheduler::process_outputs(const Plan& plan, const llm::StepOutput& out) {
       sampled.emplace_back(&r, reason);
     }
   }
+  // Hand the tokens to the HTTP workers waiting for them (with --queue=locked, under the one
+  // lock they all contend for).
+  HUOYAN_SCOPE("deliver");
   for (auto& [r, reason] : sampled) {
     std::string piece;
     {
