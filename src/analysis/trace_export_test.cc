@@ -27,9 +27,9 @@ void fill(TraceStore& store) {
     e.request = request;
     w.append(e);
   };
-  kernel("Solo", 0, 1, 0);          // step 1: req-a alone
-  kernel("Batched", 1000, 2, 0);    // step 2: req-a and req-b
-  kernel("Tagged", 2000, 0, c);     // no step, owned by req-c
+  kernel("Solo", 0, 1, 0);        // step 1: req-a alone
+  kernel("Batched", 1000, 2, 0);  // step 2: req-a and req-b
+  kernel("Tagged", 2000, 0, c);   // no step, owned by req-c
   w.add_step(Step{1, 0, 500, host, {{a, 4}}});
   w.add_step(Step{2, 1000, 1500, host, {{a, 1}, {b, 3}}});
 }

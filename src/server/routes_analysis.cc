@@ -33,8 +33,8 @@ void handle_diagnosis(ApiContext& ctx, const httplib::Request& req, httplib::Res
 }
 
 // `name` when present: the interned id of a request that `store` knows, else 404.
-bool resolve_request_in(const TraceStore& store, std::string_view where, const char* name,
-                        Query& q, httplib::Response& res, StringId* request) {
+bool resolve_request_in(const TraceStore& store, std::string_view where, const char* name, Query& q,
+                        httplib::Response& res, StringId* request) {
   *request = 0;
   if (!q.has(name)) return true;
   const std::string id = q.text(name);

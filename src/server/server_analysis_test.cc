@@ -19,8 +19,7 @@ void expect_error(const httplib::Result& r, int status, const std::string& needl
 }
 
 // The node reached from the root by `path` of names; null when absent.
-const char* find_path(element node, std::initializer_list<std::string_view> path,
-                      element* out) {
+const char* find_path(element node, std::initializer_list<std::string_view> path, element* out) {
   for (std::string_view name : path) {
     array children;
     if (node["children"].get(children) != simdjson::SUCCESS) return "no children";
@@ -109,8 +108,7 @@ TEST(ServerFlameDiff, TwoRequestsOfOneTrace) {
   expect_error(s.get("/api/flamegraph/diff?request_id=" + a), 404, "baseline_request_id");
   expect_error(s.get("/api/flamegraph/diff?request_id=" + a + "&baseline_request_id=nope"), 404,
                "nope");
-  expect_error(s.get("/api/flamegraph/diff?request_id=nope&baseline_request_id=" + a), 404,
-               "nope");
+  expect_error(s.get("/api/flamegraph/diff?request_id=nope&baseline_request_id=" + a), 404, "nope");
   expect_error(s.get("/api/flamegraph/diff?baseline_request_id=" + a + "&mode=x"), 400, "mode");
   expect_error(s.get("/api/flamegraph/diff?baseline_request_id=" + a + "&max_nodes=-2"), 400,
                "max_nodes");
