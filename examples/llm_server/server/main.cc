@@ -81,8 +81,9 @@ int main(int argc, char** argv) {
   app.add_option("--profile-out", f.profile_out,
                  "Write the profile (Chrome JSON, .gz: gzipped) at shutdown; implies recording");
   app.add_option("--queue", f.queue,
-                 "Request queue: locked (mutex + condition variable) or "
-                 "lockfree (moodycamel::ConcurrentQueue)")
+                 "Request hand-off: locked (one mutex and condition variable for the queue and "
+                 "every response stream) or lockfree (moodycamel::ConcurrentQueue, a channel per "
+                 "request)")
       ->check(CLI::IsMember({"locked", "lockfree"}))
       ->capture_default_str();
   app.add_option("--max-batch-tokens", f.max_batch_tokens, "Token budget of a step")
