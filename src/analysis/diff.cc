@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <unordered_map>
+#include <utility>
 
 #include "src/writers/json_out.h"
 
@@ -138,53 +139,20 @@ DiffFlameTree build_diff_flame_tree(const FlameTree& base_tree, const FlameTree&
 
 void fold_small_diff_nodes(DiffFlameTree* tree, size_t max_nodes) {
   auto& nodes = tree->nodes;
-  if (max_nodes == 0 || nodes.size() <= max_nodes) return;
-  // As fold_small_nodes: keep the largest; a parent is at least as large as its children in
-  // both runs, so ties broken parents-first keep the ancestors of every kept node.
-  const auto size = [&](uint32_t i) { return std::max(nodes[i].value, nodes[i].base); };
-  std::vector<uint32_t> order(nodes.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return size(a) != size(b) ? size(a) > size(b) : a < b;
-  });
-  const size_t budget = std::max<size_t>(1, max_nodes * 3 / 4);  // room for "(other)" nodes
-  std::vector<char> keep(nodes.size(), 0);
-  for (size_t k = 0; k < budget && k < order.size(); ++k) keep[order[k]] = 1;
-  keep[0] = 1;
-  std::vector<DiffFlameNode> out;
-  std::vector<uint32_t> remap(nodes.size(), UINT32_MAX);
-  for (uint32_t i = 0; i < nodes.size(); ++i) {
-    if (!keep[i] || (i != 0 && remap[nodes[i].parent] == UINT32_MAX)) continue;
-    remap[i] = static_cast<uint32_t>(out.size());
-    DiffFlameNode n = nodes[i];
-    n.children.clear();
-    if (i != 0) {
-      n.parent = remap[nodes[i].parent];
-      out[n.parent].children.push_back(remap[i]);
-    }
-    out.push_back(std::move(n));
-    DiffFlameNode other;
-    other.name = "(other)";
-    other.device = true;
-    bool any = false;
-    for (uint32_t c : nodes[i].children) {
-      if (keep[c]) continue;
-      any = true;
-      other.value += nodes[c].value;
-      other.base += nodes[c].base;
-      other.calls += nodes[c].calls;
-      other.base_calls += nodes[c].base_calls;
-      other.device = other.device && nodes[c].device;
-    }
-    if (any) {
-      other.delta = other.value - other.base;
-      other.parent = remap[i];
-      const uint32_t parent_index = remap[i];
-      out.push_back(std::move(other));
-      out[parent_index].children.push_back(static_cast<uint32_t>(out.size() - 1));
-    }
-  }
-  nodes = std::move(out);
+  // Ranked by the larger of the two runs' values: a frame that vanished still competes.
+  bool any = false;
+  fold_tree_nodes(
+      nodes, max_nodes, [&](uint32_t i) { return std::max(nodes[i].value, nodes[i].base); },
+      [&any](DiffFlameNode& other, const DiffFlameNode& n) {
+        any = true;
+        other.value += n.value;
+        other.base += n.base;
+        other.delta = other.value - other.base;
+        other.calls += n.calls;
+        other.base_calls += n.base_calls;
+        other.device = other.device && n.device;
+      },
+      [&any](const DiffFlameNode&) { return std::exchange(any, false); });
 }
 
 void write_diff_flame_json(const DiffFlameTree& tree, BufferedOut& out) {

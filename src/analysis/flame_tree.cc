@@ -10,8 +10,6 @@
 namespace huoyan {
 namespace {
 
-constexpr std::string_view kOther = "(other)";
-
 class TreeBuilder {
  public:
   TreeBuilder(FlameTree* tree, const TraceStore& store) : tree_(tree), store_(store) {
@@ -255,55 +253,15 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
 
 void fold_small_nodes(FlameTree* tree, size_t max_nodes) {
   auto& nodes = tree->nodes;
-  if (max_nodes == 0 || nodes.size() <= max_nodes) return;
-  // Keep the largest nodes; a parent's value is >= its child's, so ancestors of kept nodes are
-  // kept too when ties are broken parents-first (lower index).
-  std::vector<uint32_t> order(nodes.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return nodes[a].value != nodes[b].value ? nodes[a].value > nodes[b].value : a < b;
-  });
-  const size_t budget = std::max<size_t>(1, max_nodes * 3 / 4);  // room for "(other)" nodes
-  std::vector<char> keep(nodes.size(), 0);
-  for (size_t k = 0; k < budget && k < order.size(); ++k) keep[order[k]] = 1;
-  keep[0] = 1;
-  // Rebuild: kept nodes in their original order, dropped children summed into "(other)".
-  std::vector<FlameNode> out;
-  std::vector<uint32_t> remap(nodes.size(), UINT32_MAX);
-  for (uint32_t i = 0; i < nodes.size(); ++i) {
-    if (!keep[i] || (i != 0 && remap[nodes[i].parent] == UINT32_MAX)) continue;
-    remap[i] = static_cast<uint32_t>(out.size());
-    FlameNode n = nodes[i];
-    n.children.clear();
-    if (i != 0) {
-      n.parent = remap[nodes[i].parent];
-      out[n.parent].children.push_back(remap[i]);
-    }
-    out.push_back(std::move(n));
-    int64_t other_value = 0;
-    uint64_t other_calls = 0;
-    bool other_device = true;
-    for (uint32_t c : nodes[i].children) {
-      if (!keep[c]) {
-        other_value += nodes[c].value;
-        other_calls += nodes[c].calls;
-        other_device = other_device && nodes[c].device;
-      }
-    }
-    if (other_value > 0 || other_calls > 0) {
-      FlameNode other;
-      other.name = kOther;
-      other.value = other_value;
-      other.self = other_value;
-      other.calls = other_calls;
-      other.device = other_device;
-      other.parent = remap[i];
-      const uint32_t parent_index = remap[i];
-      out.push_back(std::move(other));
-      out[parent_index].children.push_back(static_cast<uint32_t>(out.size() - 1));
-    }
-  }
-  nodes = std::move(out);
+  fold_tree_nodes(
+      nodes, max_nodes, [&](uint32_t i) { return nodes[i].value; },
+      [](FlameNode& other, const FlameNode& n) {
+        other.value += n.value;
+        other.self += n.value;
+        other.calls += n.calls;
+        other.device = other.device && n.device;
+      },
+      [](const FlameNode& other) { return other.value > 0 || other.calls > 0; });
 }
 
 void write_flame_json(const FlameTree& tree, BufferedOut& out) {

@@ -8,6 +8,8 @@
 // spans their host time not covered by nested host spans.
 #pragma once
 
+#include <algorithm>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,6 +52,53 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
 // Folds the smallest nodes so at most about max_nodes remain: each parent's dropped children
 // become one "(other)" child carrying their value and calls.
 void fold_small_nodes(FlameTree* tree, size_t max_nodes);
+
+// The folding behind fold_small_nodes, for any tree of nodes with `parent` and `children`
+// (nodes[0] the root, parents before children). Keeps the largest nodes by `size(i)`; a parent
+// is at least as large as its children, so ties broken parents-first keep the ancestors of every
+// kept node. `add(other, node)` sums a dropped child into its parent's new "(other)" node
+// (default-constructed with `name` = "(other)"); `any(other)` says whether it is worth keeping.
+template <typename Node, typename Size, typename Add, typename Any>
+void fold_tree_nodes(std::vector<Node>& nodes, size_t max_nodes, Size&& size, Add&& add,
+                     Any&& any) {
+  if (max_nodes == 0 || nodes.size() <= max_nodes) return;
+  std::vector<uint32_t> order(nodes.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return size(a) != size(b) ? size(a) > size(b) : a < b;
+  });
+  const size_t budget = std::max<size_t>(1, max_nodes * 3 / 4);  // room for "(other)" nodes
+  std::vector<char> keep(nodes.size(), 0);
+  for (size_t k = 0; k < budget && k < order.size(); ++k) keep[order[k]] = 1;
+  keep[0] = 1;
+  // Rebuild: kept nodes in their original order, dropped children summed into "(other)".
+  std::vector<Node> out;
+  std::vector<uint32_t> remap(nodes.size(), UINT32_MAX);
+  for (uint32_t i = 0; i < nodes.size(); ++i) {
+    if (!keep[i] || (i != 0 && remap[nodes[i].parent] == UINT32_MAX)) continue;
+    remap[i] = static_cast<uint32_t>(out.size());
+    Node n = nodes[i];
+    n.children.clear();
+    if (i != 0) {
+      n.parent = remap[nodes[i].parent];
+      out[n.parent].children.push_back(remap[i]);
+    }
+    out.push_back(std::move(n));
+    Node other;
+    other.name = "(other)";
+    other.device = true;
+    for (uint32_t c : nodes[i].children) {
+      if (!keep[c]) add(other, nodes[c]);
+    }
+    if (any(other)) {
+      other.parent = remap[i];
+      const uint32_t parent_index = remap[i];
+      out.push_back(std::move(other));
+      out[parent_index].children.push_back(static_cast<uint32_t>(out.size() - 1));
+    }
+  }
+  nodes = std::move(out);
+}
 
 // Writes nodes[0] and its descendants (`children` are indexes into `nodes`) as nested JSON
 // objects. Iterative, because input nesting depth is unbounded (deeply nested B/E traces).
