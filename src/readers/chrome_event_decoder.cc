@@ -526,6 +526,17 @@ void ChromeEventDecoder::Impl::metadata_event() {
       t.sort_index = static_cast<int32_t>(value->as_double());
       t.has_sort_index = true;
     }
+  } else if (name == "huoyan_pid") {
+    // huoyan's writer gives processes whose pid Perfetto cannot read (≥ 2^32, negative) a
+    // substitute pid and the real one here: the process takes its real pid back.
+    int64_t real = 0;
+    if ((value = find(k_pid)) != nullptr && value->type == ArgType::kString &&
+        parse_i64(value->s, &real)) {
+      w().process_at(process_of(f.pid)).pid = static_cast<int64_t>(
+          static_cast<uint64_t>(real) + static_cast<uint64_t>(options.pid_offset));
+    } else {
+      count("huoyan_pid metadata without a numeric pid");
+    }
   } else if (!name.empty() && !args.empty()) {
     // Other metadata (process_uptime_seconds, num_cpus…): kept per process, first arg's value.
     Process& p = w().process_at(process_of(f.pid));

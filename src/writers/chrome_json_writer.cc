@@ -7,6 +7,7 @@
 #include <functional>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "src/writers/json_out.h"
@@ -76,7 +77,36 @@ struct ChromeJsonWriter::Impl {
       : out(&sink), snapshot(snap), options(opts) {
     track_prefix.resize(snap.tracks().size());
     track_used.assign(snap.tracks().size(), 0);
+    assign_pids();
     lit(out, "{\"traceEvents\":[");
+  }
+
+  // Perfetto reads "pid" as an unsigned 32-bit number and rejects the file otherwise, while a
+  // store may hold larger or negative pids (merged inputs are kept apart by offsets of 2^32,
+  // see sniff.h). Those processes are written with free pids counted down from 2^31 − 1, in
+  // process order, and their real pid as "huoyan_pid" process metadata, which the reader maps
+  // back: a round trip keeps every pid.
+  void assign_pids() {
+    const auto& procs = snapshot.processes();
+    out_pid.resize(procs.size());
+    std::unordered_set<int64_t> used;
+    for (const Process& p : procs) {
+      if (p.pid >= 0 && p.pid <= INT32_MAX) used.insert(p.pid);
+    }
+    int64_t next = INT32_MAX;
+    for (size_t i = 0; i < procs.size(); ++i) {
+      const int64_t pid = procs[i].pid;
+      if (pid >= 0 && pid <= INT32_MAX) {
+        out_pid[i] = pid;
+        continue;
+      }
+      while (used.count(next)) --next;
+      out_pid[i] = next;
+      used.insert(next);
+    }
+  }
+  int64_t pid_out(const Process& proc) const {
+    return out_pid[static_cast<size_t>(&proc - snapshot.processes().data())];
   }
 
   void reject(std::string_view what) {
@@ -108,7 +138,7 @@ struct ChromeJsonWriter::Impl {
     if (proc.label != 0) {
       json_string(o, snapshot.str(proc.label));
     } else {
-      json_int(o, proc.pid);
+      json_int(o, pid_out(proc));
     }
     lit(o, ",\"tid\":");
     if (t == nullptr) {
@@ -370,6 +400,10 @@ struct ChromeJsonWriter::Impl {
         metadata_event("process_sort_index", p, nullptr, "sort_index",
                        [&] { json_int(out, p.sort_index); });
       }
+      if (p.label == 0 && out_pid[pi] != p.pid) {
+        metadata_event("huoyan_pid", p, nullptr, "pid",
+                       [&] { json_string(out, std::to_string(p.pid)); });
+      }
       for (const auto& label : p.labels) {
         // A plain variable, not a structured binding: clang 14 cannot capture those.
         const StringId v = label.second;
@@ -457,7 +491,7 @@ struct ChromeJsonWriter::Impl {
       if (p.label != 0) {
         json_string(out, snapshot.str(p.label));
       } else {
-        json_int(out, p.pid);
+        json_int(out, pid_out(p));
       }
       out.put(',');
       if (t.tid_label != 0) {
@@ -520,6 +554,7 @@ struct ChromeJsonWriter::Impl {
   Status order_error;
   std::vector<std::string> track_prefix;
   std::vector<uint8_t> track_used;
+  std::vector<int64_t> out_pid;  // the pid written for each process (see assign_pids)
   std::vector<uint8_t> skip;
   std::unordered_map<StringId, size_t> last_index;
   std::vector<std::pair<std::string, std::string>> meta;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -556,6 +557,51 @@ TEST(ChromeJsonWriterTest, ReadBackAndWriteAgainGivesTheSameLines) {
   object meta = p.doc["metadata"].get_object();
   EXPECT_EQ(std::string_view(meta["source"].get_string()), "unit \"test\"");
   EXPECT_EQ(uint64_t(meta["huoyan_skipped"]["missing ts"].get_uint64()), 3u);
+}
+
+// Perfetto takes pid as an unsigned 32-bit number: larger or negative pids (merged inputs sit
+// 2^32 apart) are written as free 31-bit pids, and the reader restores the real ones.
+TEST(ChromeJsonWriterTest, PidsOutsidePerfettosRangeAreSubstitutedAndRestored) {
+  TraceStore store;
+  const int64_t big = (int64_t{1} << 32) + 7;
+  {
+    auto w = store.writer();
+    for (int64_t pid : {int64_t{7}, big, int64_t{-3}}) {
+      Event e;
+      e.kind = EventKind::kSpan;
+      e.track = w.track(pid, 1);
+      e.name = store.intern("span");
+      e.ts = 1000;
+      e.dur = 10;
+      w.append(e);
+    }
+  }
+  StringSink sink;
+  ASSERT_TRUE(write_chrome_trace(store, sink).ok());
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(sink.str()).get(doc), simdjson::SUCCESS) << sink.str();
+  std::set<int64_t> written;
+  int substitutes = 0;
+  for (simdjson::dom::element e : doc["traceEvents"].get_array()) {
+    const int64_t pid = e["pid"].get_int64();
+    EXPECT_GE(pid, 0);
+    EXPECT_LE(pid, INT32_MAX);
+    written.insert(pid);
+    if (std::string_view(e["name"]) == "huoyan_pid") ++substitutes;
+  }
+  EXPECT_EQ(written.size(), 3u);  // still three processes
+  EXPECT_TRUE(written.count(7));  // pids in range are kept
+  EXPECT_EQ(substitutes, 2);
+
+  TraceStore back;
+  auto src = ByteSource::from_string(sink.str());
+  ASSERT_TRUE(ChromeJsonReader().read(*src, back, {}).ok());
+  std::set<int64_t> pids;
+  const Snapshot snap = back.snapshot();
+  for (const Process& p : snap.processes()) pids.insert(p.pid);
+  EXPECT_EQ(pids, (std::set<int64_t>{-3, 7, big}));
+  EXPECT_TRUE(back.skips().all().empty());
 }
 
 }  // namespace
