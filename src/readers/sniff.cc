@@ -26,7 +26,23 @@ struct Walk {
   int64_t next_input = 0;  // index of the next file or folder layout read: its pid offset
   ReadStats total;
 
+  // Each input read: its first process, and the store's "rank" metadata before and after it
+  // (readers record the rank a file declares there).
+  struct Part {
+    size_t first_process = 0;
+    std::string rank_before;
+    std::string rank;
+  };
+  std::vector<Part> parts;
+
   ~Walk() { store.set_input_step_offset(0); }
+
+  std::string rank_metadata() const {
+    for (auto& [k, v] : store.metadata()) {
+      if (k == "rank") return v;
+    }
+    return "";
+  }
 
   // Input i also moves its step ids by i << 40: two files' step 7 stay two steps.
   ReadOptions next_options() {
@@ -34,10 +50,38 @@ struct Walk {
     o.pid_offset = options.pid_offset + next_input * kInputPidStride;
     store.set_input_step_offset(static_cast<uint64_t>(next_input) << kInputStepShift);
     ++next_input;
+    parts.push_back({store.snapshot().processes().size(), rank_metadata(), ""});
     return o;
   }
 
+  // With several inputs, the devices of each are named after its rank ("rank 1:GPU 0"): the rank
+  // the input declared, else its position. Devices already named by rank are left alone.
+  void name_devices_by_rank() {
+    if (parts.size() < 2) return;
+    const Snapshot snap = store.snapshot();
+    const auto& procs = snap.processes();
+    auto w = store.writer();
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const size_t end = i + 1 < parts.size() ? parts[i + 1].first_process : procs.size();
+      const std::string rank = parts[i].rank.empty() ? std::to_string(i) : parts[i].rank;
+      for (size_t pi = parts[i].first_process; pi < end && pi < procs.size(); ++pi) {
+        const Process& p = procs[pi];
+        if (p.device_type == DeviceType::kNone) continue;
+        const std::string base = p.name != 0    ? std::string(snap.str(p.name))
+                                 : p.label != 0 ? std::string(snap.str(p.label))
+                                                : fmt::format("pid {}", p.pid);
+        if (base.starts_with("rank ")) continue;
+        w.process_at(static_cast<uint32_t>(pi)).name =
+            store.intern(fmt::format("rank {}:{}", rank, base));
+      }
+    }
+  }
+
   void add(const std::string& path, std::string_view format, const ReadStats& s) {
+    if (!parts.empty()) {
+      const std::string after = rank_metadata();
+      if (after != parts.back().rank_before) parts.back().rank = after;
+    }
     total.events += s.events;
     total.skipped += s.skipped;
     total.bytes += s.bytes;
@@ -213,6 +257,7 @@ Result<ReadStats> read_input(const std::string& path, TraceStore& store, const R
                              InputReport* report) {
   Walk walk{store, options, report};
   HUOYAN_RETURN_IF_ERROR(walk_input(walk, path));
+  walk.name_devices_by_rank();
   return walk.total;
 }
 
@@ -220,6 +265,7 @@ Result<ReadStats> read_inputs(const std::vector<std::string>& paths, TraceStore&
                               const ReadOptions& options, InputReport* report) {
   Walk walk{store, options, report};
   for (const std::string& p : paths) HUOYAN_RETURN_IF_ERROR(walk_input(walk, p));
+  walk.name_devices_by_rank();
   return walk.total;
 }
 

@@ -67,6 +67,35 @@ TEST_F(SniffTest, MergedInputsKeepTheirStepsApart) {
   EXPECT_EQ(store.input_step_offset(), 0u);  // reset once the inputs are read
 }
 
+TEST_F(SniffTest, MergedInputsNameDevicesByRank) {
+  // Two ranks' Kineto traces, both with "GPU 0": the first declares rank 3, the second nothing.
+  const char* kRank = R"({"distributedInfo":{"rank":3},"traceEvents":[
+    {"ph":"X","cat":"kernel","name":"gemm","pid":0,"tid":7,"ts":1,"dur":2,
+     "args":{"device":0,"stream":7}},
+    {"ph":"M","name":"process_name","pid":0,"tid":0,"args":{"name":"GPU 0"}}]})";
+  const char* kPlain = R"({"traceEvents":[
+    {"ph":"X","cat":"kernel","name":"gemm","pid":0,"tid":7,"ts":1,"dur":2,
+     "args":{"device":0,"stream":7}},
+    {"ph":"M","name":"process_name","pid":0,"tid":0,"args":{"name":"GPU 0"}}]})";
+  const std::string a = write("a.json", kRank);
+  const std::string b = write("b.json", kPlain);
+  TraceStore store;
+  ASSERT_TRUE(read_inputs({a, b}, store, {}).ok());
+  std::set<std::string> devices;
+  const Snapshot snap = store.snapshot();
+  for (TrackId t = 0; t < snap.tracks().size(); ++t) {
+    if (snap.is_device_track(t)) devices.insert(snap.device_label(t));
+  }
+  EXPECT_EQ(devices, (std::set<std::string>{"rank 3:GPU 0", "rank 1:GPU 0"}));
+  // One input: names stay as the file has them.
+  TraceStore one;
+  ASSERT_TRUE(read_inputs({b}, one, {}).ok());
+  const Snapshot s1 = one.snapshot();
+  for (TrackId t = 0; t < s1.tracks().size(); ++t) {
+    if (s1.is_device_track(t)) EXPECT_EQ(s1.device_label(t), "GPU 0");
+  }
+}
+
 TEST_F(SniffTest, ByContent) {
   EXPECT_EQ(sniffed(kChrome), "chrome");
   EXPECT_EQ(sniffed("\xEF\xBB\xBF  \n[ {"), "chrome");
