@@ -148,6 +148,7 @@ class PrefixedSource : public ByteSource {
   }
   uint64_t file_size() const override { return inner_->file_size(); }
   uint64_t file_position() const override { return inner_->file_position(); }
+  bool compressed() const override { return inner_->compressed(); }
 
  private:
   std::string prefix_;
@@ -187,6 +188,11 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open(const std::string& path) {
   std::unique_ptr<ByteSource> src = std::make_unique<PrefixedSource>(head, std::move(raw));
   if (gz) src = std::make_unique<GzipSource>(std::move(src));
   return src;
+}
+
+std::unique_ptr<ByteSource> ByteSource::with_prefix(std::string prefix,
+                                                    std::unique_ptr<ByteSource> rest) {
+  return std::make_unique<PrefixedSource>(std::move(prefix), std::move(rest));
 }
 
 std::unique_ptr<ByteSource> ByteSource::from_string(std::string data, std::string name) {

@@ -19,6 +19,9 @@ class ByteSource {
   // including concatenated gzip members.
   static Result<std::unique_ptr<ByteSource>> open(const std::string& path);
   static std::unique_ptr<ByteSource> from_string(std::string data, std::string name = "<memory>");
+  // `rest` with `prefix` read first: for bytes already consumed to look at a header.
+  static std::unique_ptr<ByteSource> with_prefix(std::string prefix,
+                                                 std::unique_ptr<ByteSource> rest);
 
   // Reads up to n bytes into buf; returns 0 at the end. Errors name the source.
   virtual Result<size_t> read(char* buf, size_t n) = 0;

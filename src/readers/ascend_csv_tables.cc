@@ -1,7 +1,6 @@
 // The Ascend tables that are not events (step_trace_time, statistics), the kind of a table from
 // its header, and the file format the sniffer sees.
 #include <algorithm>
-#include <cstring>
 #include <exception>
 #include <map>
 #include <new>
@@ -160,32 +159,6 @@ std::string metadata_key(std::string_view table, const AscendSource& source) {
                          : fmt::format("ascend.{}.rank{}", table, source.rank);
 }
 
-// Replays the bytes already read (to look at the header) before the rest of a source.
-class PrefixedSource : public ByteSource {
- public:
-  PrefixedSource(std::string prefix, std::unique_ptr<ByteSource> rest)
-      : prefix_(std::move(prefix)), rest_(std::move(rest)) {
-    name_ = rest_->name();
-  }
-  Result<size_t> read(char* buf, size_t n) override {
-    if (pos_ < prefix_.size()) {
-      const size_t k = std::min(n, prefix_.size() - pos_);
-      std::memcpy(buf, prefix_.data() + pos_, k);
-      pos_ += k;
-      return k;
-    }
-    return rest_->read(buf, n);
-  }
-  uint64_t file_size() const override { return rest_->file_size(); }
-  uint64_t file_position() const override { return rest_->file_position(); }
-  bool compressed() const override { return rest_->compressed(); }
-
- private:
-  std::string prefix_;
-  size_t pos_ = 0;
-  std::unique_ptr<ByteSource> rest_;
-};
-
 template <typename F>
 Result<ReadStats> guarded(ByteSource& src, std::string_view what, F&& f) {
   try {
@@ -305,7 +278,8 @@ Result<ReadStats> read_ascend_csv_file(const std::string& path, TraceStore& stor
     head.append(buf, *r);
   }
   const AscendCsvKind kind = ascend_csv_kind(csv_header_of(head));
-  PrefixedSource all(std::move(head), std::move(src));
+  const auto all_source = ByteSource::with_prefix(std::move(head), std::move(src));
+  ByteSource& all = *all_source;
   switch (kind) {
     case AscendCsvKind::kKernels:
       return AscendKernelCsvReader(source).read(all, store, options);
