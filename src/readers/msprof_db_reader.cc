@@ -65,24 +65,7 @@ class Import {
   }
 
   bool times(const SqliteStmt& st, int64_t* ts, int64_t* dur) {
-    if (st.is_null(0) || st.is_null(1)) {
-      store_.skips().add("msprof: row without start or end");
-      ++stats_.skipped;
-      return false;
-    }
-    *ts = st.i64(0);
-    const int64_t end = st.i64(1);
-    if (end < *ts) {
-      store_.skips().add("msprof: row with end before start");
-      ++stats_.skipped;
-      return false;
-    }
-    if (__builtin_sub_overflow(end, *ts, dur)) {  // e.g. start < 0 and end near INT64_MAX
-      store_.skips().add("msprof: row with a duration beyond int64");
-      ++stats_.skipped;
-      return false;
-    }
-    return true;
+    return row_times(st, "msprof", store_.skips(), &stats_, ts, dur);
   }
 
   void append(const Event& e, std::span<const Arg> args = {}) {

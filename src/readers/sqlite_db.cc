@@ -186,4 +186,24 @@ TrackId offset_device_track(TraceStore& store, TraceStore::Writer& w, DeviceType
   return id;
 }
 
+bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips,
+               ReadStats* stats, int64_t* ts, int64_t* dur) {
+  const char* problem = nullptr;
+  if (st.is_null(0) || st.is_null(1)) {
+    problem = "row without start or end";
+  } else {
+    *ts = st.i64(0);
+    const int64_t end = st.i64(1);
+    if (end < *ts) {
+      problem = "row with end before start";
+    } else if (__builtin_sub_overflow(end, *ts, dur)) {  // start < 0 and end near INT64_MAX
+      problem = "row with a duration beyond int64";
+    }
+  }
+  if (problem == nullptr) return true;
+  skips.add(fmt::format("{}: {}", format, problem));
+  ++stats->skipped;
+  return false;
+}
+
 }  // namespace huoyan

@@ -17,6 +17,7 @@
 
 #include "src/core/status.h"
 #include "src/core/trace_store.h"
+#include "src/readers/reader.h"
 
 namespace huoyan {
 
@@ -45,6 +46,12 @@ class SqliteStmt {
  private:
   sqlite3_stmt* stmt_ = nullptr;
 };
+
+// Start and end of the current row in columns 0 and 1, as ts and duration. A row without
+// either, with its end before its start, or with a duration beyond int64 is unusable: counted
+// in `skips` ("<format>: row without start or end", …) and in stats->skipped, and false.
+bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips,
+               ReadStats* stats, int64_t* ts, int64_t* dur);
 
 class SqliteDb {
  public:
