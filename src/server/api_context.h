@@ -53,6 +53,10 @@ struct ApiContext {
 // `request_id` when present: its interned id in *request (0 when absent). 404 when the store
 // does not know the request.
 bool resolve_request(const ApiContext& ctx, Query& q, httplib::Response& res, StringId* request);
+// The same for parameter `name` in any store; a non-empty `where` ("the baseline") is named in
+// the message.
+bool resolve_request(const TraceStore& store, const char* name, std::string_view where, Query& q,
+                     httplib::Response& res, StringId* request);
 // `device` when present: must be a device label of the snapshot ("NPU 0"), else 404.
 bool resolve_device(const Snapshot& snapshot, Query& q, httplib::Response& res,
                     std::string* device);

@@ -32,23 +32,6 @@ void handle_diagnosis(ApiContext& ctx, const httplib::Request& req, httplib::Res
   send_json(res, *ctx.responses.get("diagnosis|" + lang_text, ctx.store, ctx.refresh(), build));
 }
 
-// `name` when present: the interned id of a request that `store` knows, else 404.
-bool resolve_request_in(const TraceStore& store, std::string_view where, const char* name, Query& q,
-                        httplib::Response& res, StringId* request) {
-  *request = 0;
-  if (!q.has(name)) return true;
-  const std::string id = q.text(name);
-  StringId sid = 0;
-  if (!store.strings()->find(id, &sid) || !store.has_request(sid)) {
-    send_error(res, 404,
-               std::string(name) + ": unknown request '" + id.substr(0, 128) +
-                   (id.size() > 128 ? "…'" : "'") + " in " + std::string(where));
-    return false;
-  }
-  *request = sid;
-  return true;
-}
-
 // Widths from NEW (the served store, or its request `request_id`), colours from the change
 // against BASE: the baseline store when the server has one, else the served store; either
 // narrowed to `baseline_request_id`.
@@ -68,9 +51,9 @@ void handle_flame_diff(ApiContext& ctx, const httplib::Request& req, httplib::Re
   StringId new_request = 0;
   StringId base_request = 0;
   const bool two_stores = base_store != &ctx.store;
-  if (!resolve_request_in(ctx.store, "the trace", "request_id", q, res, &new_request)) return;
-  if (!resolve_request_in(*base_store, two_stores ? "the baseline" : "the trace",
-                          "baseline_request_id", q, res, &base_request)) {
+  if (!resolve_request(ctx, q, res, &new_request)) return;
+  if (!resolve_request(*base_store, "baseline_request_id", two_stores ? "the baseline" : "", q,
+                       res, &base_request)) {
     return;
   }
   const Snapshot new_snapshot = ctx.store.snapshot();

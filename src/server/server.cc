@@ -25,18 +25,25 @@ bool check_query(const Query& q, httplib::Response& res) {
   return false;
 }
 
-bool resolve_request(const ApiContext& ctx, Query& q, httplib::Response& res, StringId* request) {
+bool resolve_request(const TraceStore& store, const char* name, std::string_view where, Query& q,
+                     httplib::Response& res, StringId* request) {
   *request = 0;
-  if (!q.has("request_id")) return true;
-  const std::string id = q.text("request_id");
+  if (!q.has(name)) return true;
+  const std::string id = q.text(name);
   StringId sid = 0;
-  if (!ctx.store.strings()->find(id, &sid) || !ctx.store.has_request(sid)) {
+  if (!store.strings()->find(id, &sid) || !store.has_request(sid)) {
     send_error(res, 404,
-               "unknown request_id '" + id.substr(0, 128) + (id.size() > 128 ? "…'" : "'"));
+               "unknown " + std::string(name) + " '" + id.substr(0, 128) +
+                   (id.size() > 128 ? "…'" : "'") +
+                   (where.empty() ? std::string() : " in " + std::string(where)));
     return false;
   }
   *request = sid;
   return true;
+}
+
+bool resolve_request(const ApiContext& ctx, Query& q, httplib::Response& res, StringId* request) {
+  return resolve_request(ctx.store, "request_id", "", q, res, request);
 }
 
 bool resolve_device(const Snapshot& snapshot, Query& q, httplib::Response& res,
