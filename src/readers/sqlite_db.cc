@@ -186,8 +186,8 @@ TrackId offset_device_track(TraceStore& store, TraceStore::Writer& w, DeviceType
   return id;
 }
 
-bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips,
-               ReadStats* stats, int64_t* ts, int64_t* dur) {
+bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips, ReadStats* stats,
+               int64_t* ts, int64_t* dur) {
   const char* problem = nullptr;
   if (st.is_null(0) || st.is_null(1)) {
     problem = "row without start or end";

@@ -50,8 +50,8 @@ class SqliteStmt {
 // Start and end of the current row in columns 0 and 1, as ts and duration. A row without
 // either, with its end before its start, or with a duration beyond int64 is unusable: counted
 // in `skips` ("<format>: row without start or end", …) and in stats->skipped, and false.
-bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips,
-               ReadStats* stats, int64_t* ts, int64_t* dur);
+bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips, ReadStats* stats,
+               int64_t* ts, int64_t* dur);
 
 class SqliteDb {
  public:

@@ -52,8 +52,8 @@ void handle_flame_diff(ApiContext& ctx, const httplib::Request& req, httplib::Re
   StringId base_request = 0;
   const bool two_stores = base_store != &ctx.store;
   if (!resolve_request(ctx, q, res, &new_request)) return;
-  if (!resolve_request(*base_store, "baseline_request_id", two_stores ? "the baseline" : "", q,
-                       res, &base_request)) {
+  if (!resolve_request(*base_store, "baseline_request_id", two_stores ? "the baseline" : "", q, res,
+                       &base_request)) {
     return;
   }
   const Snapshot new_snapshot = ctx.store.snapshot();
