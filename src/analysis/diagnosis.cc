@@ -188,6 +188,7 @@ const std::vector<Rule>& diagnosis_rules() {
       {"memory-bound", &rule_memory_bound},
       {"small-kv-blocks", &rule_small_kv_blocks},
       {"host-bound", &rule_host_bound},
+      {"lock-contention", &rule_lock_contention},
       {"launch-bound", &rule_launch_bound},
       {"long-tail", &rule_long_tail},
       {"device-imbalance", &rule_device_imbalance},

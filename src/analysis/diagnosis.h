@@ -104,6 +104,9 @@ struct DiagnosisConfig {
   double host_share = 0.2;   // scheduling phases over this share of step time
   double idle_share = 0.3;   // device idle over this share of the serving window
   double lock_share = 0.05;  // lock waits over this share of step time are reported as contention
+  // lock-contention: lock waits of the serving loop over lock_share of its time, at least this
+  // many of them
+  uint64_t lock_min_waits = 10;
 
   // launch-bound
   int64_t launch_short_ns = 5000;  // kernels shorter than this are "short"
@@ -148,6 +151,7 @@ std::vector<Finding> rule_quant_group_size(const DiagnosisContext& ctx, const Di
 std::vector<Finding> rule_memory_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_small_kv_blocks(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
+std::vector<Finding> rule_lock_contention(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_launch_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_long_tail(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_device_imbalance(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);

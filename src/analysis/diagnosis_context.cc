@@ -189,6 +189,14 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
     return *cached;
   };
   __extension__ __int128 device_total = 0;
+  // Per host track: lock waits (time, count, by name) and whether it runs the serving loop.
+  struct TrackLocks {
+    int64_t ns = 0;
+    uint64_t n = 0;
+    std::unordered_map<StringId, int64_t> by_name;
+  };
+  std::unordered_map<TrackId, TrackLocks> track_locks;
+  std::vector<char> loop_track(snapshot.tracks().size(), 0);
 
   snapshot.for_each([&](const EventView& ev) {
     const Event& e = *ev;
@@ -203,7 +211,16 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
       int64_t lock_ns = 0;
       auto [lk, fresh] = lock_like.try_emplace(e.name, false);
       if (fresh) lk->second = is_lock_name(snapshot.str(e.name));
-      if (lk->second) lock_ns += e.dur;
+      if (lk->second) {
+        lock_ns += e.dur;
+        TrackLocks& tl = track_locks[e.track];
+        tl.ns += e.dur;
+        ++tl.n;
+        tl.by_name[e.name] += e.dur;
+      }
+      if ((e.name == n_select || e.step != 0) && e.track < loop_track.size()) {
+        loop_track[e.track] = 1;
+      }
       if (k_lock != kAbsent) {
         for (const StoredArg& a : ev.args()) {
           if (a.key == k_lock) lock_ns += static_cast<int64_t>(a.value().as_double());
@@ -222,6 +239,8 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
         f.lock_wait_ns += lock_ns;
       } else {
         ctx.unstepped_lock_wait_ns += lock_ns;
+        if (e.name == n_select) ctx.unstepped_select_batch_ns += e.dur;
+        if (e.name == n_prepare) ctx.unstepped_prepare_inputs_ns += e.dur;
       }
       return;
     }
@@ -419,6 +438,22 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
     ctx.window_end = wend;
   }
   std::sort(ctx.select_batch_sorted_ns.begin(), ctx.select_batch_sorted_ns.end());
+
+  std::map<std::string, int64_t> loop_lock_names;  // by name: deterministic ties
+  for (const auto& [track, tl] : track_locks) {
+    if (track >= loop_track.size() || !loop_track[track] || tl.n == 0) continue;
+    ctx.loop_lock_wait_ns += tl.ns;
+    ctx.loop_lock_waits += tl.n;
+    for (const auto& [name, ns] : tl.by_name)
+      loop_lock_names[std::string(snapshot.str(name))] += ns;
+  }
+  int64_t most = -1;
+  for (const auto& [name, ns] : loop_lock_names) {
+    if (ns > most) {
+      most = ns;
+      ctx.loop_lock_name = name;
+    }
+  }
 
   for (const auto& [k, v] : store.metadata()) {
     const std::string key = lower(k);

@@ -93,6 +93,15 @@ struct DiagnosisContext {
   uint64_t request_queue_waits = 0;
   // Lock waits of spans without a step: they still delay the serving loop.
   int64_t unstepped_lock_wait_ns = 0;
+  // select_batch / prepare_inputs spans outside any step: a serving loop that schedules the
+  // next step before opening it (the step's time then excludes them).
+  int64_t unstepped_select_batch_ns = 0;
+  int64_t unstepped_prepare_inputs_ns = 0;
+  // Lock waits on the serving loop's threads (those that record select_batch or stepped host
+  // spans): the waits that hold back the next step. The name is the lock span with most time.
+  int64_t loop_lock_wait_ns = 0;
+  uint64_t loop_lock_waits = 0;
+  std::string loop_lock_name;
   std::string device_model;  // from trace metadata ("device", "device_name"), "" if none
 
   const KernelFacts* kernel(std::string_view name) const;

@@ -27,7 +27,76 @@ int64_t mean_device_idle(const DiagnosisContext& ctx) {
   return static_cast<int64_t>(idle / static_cast<int64_t>(ctx.devices.size()));
 }
 
+// Time of the serving loop: every step, plus the scheduling phases run between steps.
+int64_t serving_loop_ns(const DiagnosisContext& ctx, uint64_t* steps) {
+  int64_t wall = 0;
+  *steps = 0;
+  for (const StepFacts& s : ctx.steps) {
+    if (s.wall() <= 0) continue;
+    ++*steps;
+    wall += s.wall();
+  }
+  if (*steps == 0) return 0;
+  return wall + ctx.unstepped_select_batch_ns + ctx.unstepped_prepare_inputs_ns;
+}
+
 }  // namespace
+
+std::vector<Finding> rule_lock_contention(const DiagnosisContext& ctx, const DiagnosisConfig& cfg) {
+  uint64_t steps = 0;
+  const int64_t loop = serving_loop_ns(ctx, &steps);
+  if (loop <= 0 || ctx.loop_lock_waits < cfg.lock_min_waits) return {};
+  const double share = static_cast<double>(ctx.loop_lock_wait_ns) / static_cast<double>(loop);
+  if (share < cfg.lock_share) return {};
+
+  Finding f =
+      diag::make_finding("lock-contention", ctx.loop_lock_name,
+                         share >= 4 * cfg.lock_share ? Severity::kCritical : Severity::kWarning);
+  // Every wait on the loop thread delays the next step by as much.
+  f.saved_ns = ctx.loop_lock_wait_ns;
+  f.view.tab = "timeline";
+  f.view.search = ctx.loop_lock_name;
+  const int64_t mean = ctx.loop_lock_wait_ns / static_cast<int64_t>(ctx.loop_lock_waits);
+  f.evidence.push_back(Evidence::String("lock_span", ctx.loop_lock_name));
+  f.evidence.push_back(Evidence::Int("lock_waits", static_cast<int64_t>(ctx.loop_lock_waits)));
+  f.evidence.push_back(Evidence::Int("lock_wait_ns", ctx.loop_lock_wait_ns));
+  f.evidence.push_back(Evidence::Int("mean_lock_wait_ns", mean));
+  f.evidence.push_back(Evidence::Int("loop_time_ns", loop));
+  f.evidence.push_back(Evidence::Double("lock_wait_share", share));
+  f.evidence.push_back(Evidence::Int("steps", static_cast<int64_t>(steps)));
+  const std::vector<int64_t>& sel = ctx.select_batch_sorted_ns;
+  if (!sel.empty()) {
+    __extension__ __int128 sum = 0;
+    for (int64_t v : sel) sum += v;
+    f.evidence.push_back(
+        Evidence::Int("mean_select_batch_ns", static_cast<int64_t>(sum / sel.size())));
+    f.evidence.push_back(Evidence::Int("p99_select_batch_ns", percentile_sorted(sel, 99)));
+  }
+
+  f.title.en = fmt::format("The serving loop waits for a lock {} of its time", pct(share));
+  f.title.zh = fmt::format("服务循环有 {} 的时间在等锁", pct(share));
+  f.cause.en = fmt::format(
+      "The thread that schedules the steps waited {} times for a lock ({}, mean {}, {} in "
+      "all): other threads (request handlers) hold it, and the next step cannot start until "
+      "they let go. With more threads than cores a holder is often preempted while holding it.",
+      ctx.loop_lock_waits, ctx.loop_lock_name, dur(mean), dur(ctx.loop_lock_wait_ns));
+  f.cause.zh = fmt::format(
+      "调度 step 的线程等锁 {} 次({},平均 {},共 {}):锁被其他线程(请求处理线程)持有,下一个 "
+      "step 要等它们释放才能开始。线程数多于核数时,持锁线程常在持锁期间被抢占。",
+      ctx.loop_lock_waits, ctx.loop_lock_name, dur(mean), dur(ctx.loop_lock_wait_ns));
+  f.suggestion.en = fmt::format(
+      "Take the scheduler off the shared lock: hand new requests over a lock-free queue "
+      "(moodycamel::ConcurrentQueue), give each request its own output channel, and never do "
+      "I/O (socket writes, JSON formatting) while holding a lock the scheduler needs. Expected "
+      "saving: up to {}.",
+      dur(f.saved_ns));
+  f.suggestion.zh = fmt::format(
+      "让调度线程不再依赖共享锁:新请求经无锁队列(moodycamel::ConcurrentQueue)交接,每个请求"
+      "使用独立的输出通道,并且不要在持有调度线程所需的锁时做 I/O(写 socket、格式化 "
+      "JSON)。预计最多节省 {}。",
+      dur(f.saved_ns));
+  return {std::move(f)};
+}
 
 std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg) {
   int64_t wall = 0;
@@ -47,6 +116,10 @@ std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const Diagnosi
   }
   if (steps == 0 || wall <= 0) return {};
   lock += ctx.unstepped_lock_wait_ns;
+  // Phases run between steps belong to the serving loop too: count them in its time.
+  select += ctx.unstepped_select_batch_ns;
+  prepare += ctx.unstepped_prepare_inputs_ns;
+  wall += ctx.unstepped_select_batch_ns + ctx.unstepped_prepare_inputs_ns;
   const int64_t host = select + prepare + queue;
   const double w = static_cast<double>(wall);
   const double host_share = static_cast<double>(host) / w;

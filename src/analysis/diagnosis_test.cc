@@ -289,6 +289,98 @@ TEST(HostBoundRule, NotTriggeredWhenTheDeviceIsBusy) {
   EXPECT_TRUE(rule_host_bound(context_of(bare), DiagnosisConfig{}).empty());
 }
 
+// A loop that schedules outside its steps (as llm_server does): select_batch, with step id 0,
+// runs before each step opens; each step holds one 100 µs kernel. `lock_ns` of every
+// select_batch is spent in a "queue_lock_wait" span on the loop thread.
+void unstepped_loop(TraceStore& store, int steps, int64_t select_ns, int64_t lock_ns) {
+  TraceBuilder b(store);
+  const TrackId host = b.host();
+  const TrackId s0 = b.stream(0, 1);
+  int64_t t = 1000000;
+  for (int i = 1; i <= steps; ++i) {
+    b.span(host, "select_batch", t, select_ns);
+    if (lock_ns > 0) b.span(host, "queue_lock_wait", t + 100, lock_ns);
+    t += select_ns;
+    const auto step = static_cast<uint64_t>(i);
+    b.kernel(s0, "Gemm", t, 100000, step);
+    b.step(step, t, t + 100000, {{"r" + std::to_string(i), 1}}, host);
+    t += 100000;
+  }
+}
+
+TEST(HostBoundRule, CountsSchedulingBetweenSteps) {
+  TraceStore store;
+  unstepped_loop(store, 40, 50000, 0);
+  const auto out = rule_host_bound(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  // 50 µs of select_batch per 150 µs of loop, though no select_batch span is in a step.
+  EXPECT_NEAR(ev(out[0], "select_batch_share"), 50.0 / 150.0, 1e-9);
+  EXPECT_EQ(ev(out[0], "step_time_ns"), 40 * 150000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// lock-contention
+
+TEST(LockContentionRule, WaitsOfTheLoopThread) {
+  TraceStore store;
+  unstepped_loop(store, 40, 12000, 10000);
+  const auto out = rule_lock_contention(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  const Finding& f = out[0];
+  EXPECT_EQ(f.id, "lock-contention");
+  EXPECT_EQ(f.subject, "queue_lock_wait");
+  EXPECT_EQ(f.severity, Severity::kWarning);  // 8.9 %: under 4 × lock_share
+  EXPECT_EQ(ev(f, "lock_waits"), 40);
+  EXPECT_EQ(ev(f, "lock_wait_ns"), 400000);
+  EXPECT_EQ(ev(f, "mean_lock_wait_ns"), 10000);
+  EXPECT_EQ(ev(f, "loop_time_ns"), 40 * 112000);
+  EXPECT_NEAR(ev(f, "lock_wait_share"), 10.0 / 112.0, 1e-9);
+  EXPECT_EQ(ev(f, "mean_select_batch_ns"), 12000);
+  EXPECT_EQ(f.saved_ns, 400000);
+  EXPECT_EQ(f.view.tab, "timeline");
+  EXPECT_EQ(f.view.search, "queue_lock_wait");
+  EXPECT_NE(f.suggestion.en.find("moodycamel::ConcurrentQueue"), std::string::npos);
+  EXPECT_NE(f.suggestion.zh.find("moodycamel::ConcurrentQueue"), std::string::npos);
+  EXPECT_NE(f.title.zh.find("等锁"), std::string::npos);
+
+  TraceStore heavy;
+  unstepped_loop(heavy, 40, 40000, 38000);
+  const auto crit = rule_lock_contention(context_of(heavy), DiagnosisConfig{});
+  ASSERT_EQ(crit.size(), 1u);
+  EXPECT_EQ(crit[0].severity, Severity::kCritical);
+}
+
+TEST(LockContentionRule, NotTriggered) {
+  // No waits.
+  TraceStore none;
+  unstepped_loop(none, 40, 12000, 0);
+  EXPECT_TRUE(rule_lock_contention(context_of(none), DiagnosisConfig{}).empty());
+  // Short waits: 2 µs per 102 µs of loop, under lock_share (5 %).
+  TraceStore small;
+  unstepped_loop(small, 40, 2000, 1500);
+  EXPECT_TRUE(rule_lock_contention(context_of(small), DiagnosisConfig{}).empty());
+  // Too few waits to say anything (lock_min_waits).
+  TraceStore few;
+  unstepped_loop(few, 5, 40000, 38000);
+  EXPECT_TRUE(rule_lock_contention(context_of(few), DiagnosisConfig{}).empty());
+  DiagnosisConfig low;
+  low.lock_min_waits = 5;
+  EXPECT_EQ(rule_lock_contention(context_of(few), low).size(), 1u);
+  // Long waits, but on a request thread, not the serving loop's.
+  TraceStore other;
+  unstepped_loop(other, 40, 12000, 0);
+  {
+    TrackId worker;
+    {
+      auto w = other.writer();
+      worker = w.track(100, 2);
+    }
+    TraceBuilder b(other);
+    for (int i = 0; i < 40; ++i) b.span(worker, "queue_lock_wait", 1000000 + i * 112000, 50000);
+  }
+  EXPECT_TRUE(rule_lock_contention(context_of(other), DiagnosisConfig{}).empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // launch-bound
 
@@ -535,7 +627,7 @@ TEST(Diagnose, LanguagesAndSeverities) {
   EXPECT_EQ(l, Lang::kEn);
   EXPECT_FALSE(parse_lang("fr", &l));
   EXPECT_EQ(severity_name(Severity::kCritical), "critical");
-  EXPECT_EQ(diagnosis_rules().size(), 9u);
+  EXPECT_EQ(diagnosis_rules().size(), 10u);
 }
 
 }  // namespace

@@ -240,6 +240,7 @@ bool diagnosis_field(DiagnosisConfig& config, std::string_view key, element valu
       {"host_share", [](D& d, element v) { d.host_share = share(v); }},
       {"idle_share", [](D& d, element v) { d.idle_share = share(v); }},
       {"lock_share", [](D& d, element v) { d.lock_share = share(v); }},
+      {"lock_min_waits", [](D& d, element v) { d.lock_min_waits = ucount(v); }},
       {"launch_short", [](D& d, element v) { d.launch_short_ns = duration(v); }},
       {"launch_short_fraction", [](D& d, element v) { d.launch_short_fraction = share(v); }},
       {"launch_min_kernels", [](D& d, element v) { d.launch_min_kernels = ucount(v); }},

@@ -220,6 +220,7 @@ int main(int argc, char** argv) {
       httplib::Client client(url);
       client.set_read_timeout(600, 0);
       client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);  // else Nagle holds the body behind the headers for an ACK
       std::vector<Sample> mine;
       for (;;) {
         Job job;

@@ -229,29 +229,32 @@ struct ApiHandlers {
     res.set_chunked_content_provider(
         "text/event-stream",
         [&api, r](size_t, httplib::DataSink& sink) {
-          std::vector<std::string> pieces;
-          const FinishReason reason = r->channel.wait(&pieces, std::chrono::milliseconds(50));
-          std::string out;
-          for (const std::string& p : pieces) {
-            out += "data: " + completion_json(*r, api.model_name_, p, FinishReason::kNone, false) +
-                   "\n\n";
-          }
-          if (reason != FinishReason::kNone) {
-            out += "data: " + completion_json(*r, api.model_name_, "", reason, true) + "\n\n";
-            out += "data: [DONE]\n\n";
-          }
-          if (!out.empty() && !sink.write(out.data(), out.size())) {
-            r->channel.cancel();
-            return false;
-          }
-          if (reason != FinishReason::kNone) {
-            api.completed_.fetch_add(1, std::memory_order_relaxed);
-            sink.done();
-          } else if (!sink.is_writable()) {
-            r->channel.cancel();
-            return false;
-          }
-          return true;
+          return r->channel.drain(
+              std::chrono::milliseconds(50),
+              [&](std::vector<std::string>& pieces, FinishReason reason) {
+                std::string out;
+                for (const std::string& p : pieces) {
+                  out += "data: " +
+                         completion_json(*r, api.model_name_, p, FinishReason::kNone, false) +
+                         "\n\n";
+                }
+                if (reason != FinishReason::kNone) {
+                  out += "data: " + completion_json(*r, api.model_name_, "", reason, true) + "\n\n";
+                  out += "data: [DONE]\n\n";
+                }
+                if (!out.empty() && !sink.write(out.data(), out.size())) {
+                  r->channel.cancel_locked();
+                  return false;
+                }
+                if (reason != FinishReason::kNone) {
+                  api.completed_.fetch_add(1, std::memory_order_relaxed);
+                  sink.done();
+                } else if (!sink.is_writable()) {
+                  r->channel.cancel_locked();
+                  return false;
+                }
+                return true;
+              });
         },
         [&api, r](bool /*success*/) {
           r->channel.cancel();  // no-op once finished

@@ -20,9 +20,9 @@ const char* finish_reason_name(FinishReason reason) {
   return "";
 }
 
-// The writer's side (the scheduler thread): a shared lock taken by someone else is recorded as
-// a "queue_lock_wait" span, the evidence of contention the diagnosis looks for.
-std::unique_lock<std::mutex> Channel::lock_for_write() {
+// The scheduler thread's side: a shared lock taken by someone else is recorded as a
+// "queue_lock_wait" span, the evidence of contention the diagnosis looks for.
+std::unique_lock<std::mutex> Channel::lock_for_scheduler() {
   std::unique_lock lock(mu(), std::try_to_lock);
   if (!lock.owns_lock()) {
     HUOYAN_SCOPE("queue_lock_wait");
@@ -31,9 +31,24 @@ std::unique_lock<std::mutex> Channel::lock_for_write() {
   return lock;
 }
 
+void Channel::cancel() {
+  if (shared_mu_ == nullptr) {
+    cancelled_.store(true, std::memory_order_relaxed);
+    return;
+  }
+  std::lock_guard lock(*shared_mu_);
+  cancelled_.store(true, std::memory_order_relaxed);
+}
+
+bool Channel::cancelled() {
+  if (shared_mu_ == nullptr) return cancelled_.load(std::memory_order_relaxed);
+  auto lock = lock_for_scheduler();
+  return cancelled_.load(std::memory_order_relaxed);
+}
+
 void Channel::push(std::string piece) {
   {
-    auto lock = lock_for_write();
+    auto lock = lock_for_scheduler();
     pieces_.push_back(std::move(piece));
   }
   notify();
@@ -41,15 +56,28 @@ void Channel::push(std::string piece) {
 
 void Channel::finish(FinishReason reason) {
   {
-    auto lock = lock_for_write();
+    auto lock = lock_for_scheduler();
     finished_ = reason;
   }
   notify();
 }
 
+void Channel::put(std::string piece, FinishReason reason) {
+  {
+    auto lock = lock_for_scheduler();
+    put_locked(std::move(piece), reason);
+  }
+  notify();
+}
+
+void Channel::put_locked(std::string piece, FinishReason reason) {
+  if (!piece.empty()) pieces_.push_back(std::move(piece));
+  if (reason != FinishReason::kNone) finished_ = reason;
+}
+
 FinishReason Channel::wait(std::vector<std::string>* pieces, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu());
-  auto ready = [&] { return !pieces_.empty() || finished_ != FinishReason::kNone; };
+  auto ready = [&] { return this->ready(); };
   if (shared_cv_ != nullptr) {
     shared_cv_->wait_for(lock, timeout, ready);
   } else {

@@ -25,13 +25,38 @@ class Channel {
  public:
   void push(std::string piece);
   void finish(FinishReason reason);
+  // Both at once: appends `piece` unless empty, then finishes unless `reason` is kNone.
+  void put(std::string piece, FinishReason reason);
+  // The same for a caller that holds the shared lock (see share); notifies nobody.
+  void put_locked(std::string piece, FinishReason reason);
 
   // Waits up to `timeout` for news, then moves the pieces produced so far into *pieces.
   // Returns the finish reason once generation has ended and every piece was taken, else kNone.
   FinishReason wait(std::vector<std::string>* pieces, std::chrono::milliseconds timeout);
+  // The same, handing the pieces and the finish reason to `consume`, which returns false to stop
+  // (a client that went away). With a shared lock (the single-lock server) consume runs while
+  // that lock is held, as a server does that writes each response chunk under its one lock;
+  // with the channel's own lock, after releasing it.
+  template <typename Consume>
+  bool drain(std::chrono::milliseconds timeout, Consume&& consume) {
+    std::vector<std::string> pieces;
+    if (shared_mu_ != nullptr) {
+      std::unique_lock lock(*shared_mu_);
+      shared_cv_->wait_for(lock, timeout, [&] { return ready(); });
+      pieces.swap(pieces_);
+      return consume(pieces, finished_);
+    }
+    const FinishReason reason = wait(&pieces, timeout);
+    return consume(pieces, reason);
+  }
 
-  void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
-  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+  void cancel();
+  // cancel() from inside drain's consume, which may hold the shared lock.
+  void cancel_locked() { cancelled_.store(true, std::memory_order_relaxed); }
+  // The scheduler asks this of every queued and running request in each select_batch. With a
+  // shared lock (below) the flag is guarded by that lock like the rest of the channel, so each
+  // call takes it; otherwise it is an atomic load.
+  bool cancelled();
   // Guard this channel with `mu` and signal `cv` (notify_all: other channels wait on it too)
   // instead of its own pair: the single-lock server of --queue=locked, where one mutex guards
   // the request queue and every response. Call before the channel is used by two threads.
@@ -41,8 +66,9 @@ class Channel {
   }
 
  private:
+  bool ready() const { return !pieces_.empty() || finished_ != FinishReason::kNone; }
   std::mutex& mu() { return shared_mu_ != nullptr ? *shared_mu_ : mu_; }
-  std::unique_lock<std::mutex> lock_for_write();
+  std::unique_lock<std::mutex> lock_for_scheduler();
   void notify() {
     if (shared_cv_ != nullptr) {
       shared_cv_->notify_all();

@@ -15,10 +15,12 @@ namespace llm_server {
 namespace {
 
 // The classic single-lock server: one mutex guards the queue of new requests and the response
-// channel of every request (see Channel::share), and one condition variable wakes every
-// waiting HTTP worker on each token. With many streaming clients the scheduler's select_batch
-// and its token deliveries queue behind the workers for that mutex; the wait is recorded as a
-// "queue_lock_wait" span when the lock was not free.
+// channel of every request (see Channel::share). A step's tokens are written under it in one
+// go, then one broadcast wakes every waiting HTTP worker, and all of them take the mutex to look
+// at their channel just as the scheduler starts the next select_batch, which needs the same
+// mutex for the new requests and for each request's cancel flag. With many streaming clients
+// on few cores the scheduler queues behind them; each wait is recorded as a "queue_lock_wait"
+// span.
 class LockedQueue final : public RequestQueue {
  public:
   void push(std::shared_ptr<Request> request) override {
@@ -53,6 +55,19 @@ class LockedQueue final : public RequestQueue {
       woken_ = true;
     }
     cv_.notify_all();
+  }
+
+  void deliver(std::vector<Delivery>& deliveries) override {
+    if (deliveries.empty()) return;
+    {
+      std::unique_lock lock(mu_, std::try_to_lock);
+      if (!lock.owns_lock()) {
+        HUOYAN_SCOPE("queue_lock_wait");
+        lock.lock();
+      }
+      for (Delivery& d : deliveries) d.channel->put_locked(std::move(d.piece), d.reason);
+    }
+    out_cv_.notify_all();
   }
 
  private:
@@ -90,6 +105,10 @@ class LockFreeQueue final : public RequestQueue {
   }
 
   void wake() override { queue_.enqueue(nullptr); }
+
+  void deliver(std::vector<Delivery>& deliveries) override {
+    for (Delivery& d : deliveries) d.channel->put(std::move(d.piece), d.reason);
+  }
 
  private:
   moodycamel::BlockingConcurrentQueue<std::shared_ptr<Request>> queue_;

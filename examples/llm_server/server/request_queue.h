@@ -6,12 +6,13 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
-namespace llm_server {
+#include "server/request.h"
 
-struct Request;
+namespace llm_server {
 
 enum class QueueKind { kLocked, kLockFree };
 // "locked" / "lockfree"; false for anything else.
@@ -28,6 +29,15 @@ class RequestQueue {
                          std::chrono::microseconds wait) = 0;
   // Wakes a pop_all that is waiting (shutdown).
   virtual void wake() = 0;
+
+  // Scheduler thread: hands one step's output to the HTTP workers. A piece may be empty (the
+  // token had no bytes); a reason other than kNone also ends that request's stream.
+  struct Delivery {
+    Channel* channel;
+    std::string piece;
+    FinishReason reason;
+  };
+  virtual void deliver(std::vector<Delivery>& deliveries) = 0;
 };
 
 std::unique_ptr<RequestQueue> make_request_queue(QueueKind kind);

@@ -177,17 +177,21 @@ void Scheduler::process_outputs(const Plan& plan, const llm::StepOutput& out) {
     }
   }
   // Hand the tokens to the HTTP workers waiting for them (with --queue=locked, under the one
-  // lock they all contend for).
+  // lock they all contend for, then one broadcast).
   HUOYAN_SCOPE("deliver");
+  std::vector<RequestQueue::Delivery> deliveries;
+  deliveries.reserve(sampled.size());
   for (auto& [r, reason] : sampled) {
     std::string piece;
     {
       HUOYAN_REQUEST_SCOPE("detokenize", r->id);
       piece = llm::decode(std::span<const int32_t>(&r->output.back(), 1));
     }
-    if (!piece.empty()) r->channel.push(std::move(piece));
-    if (reason != FinishReason::kNone) finish(*r, reason);
+    if (reason != FinishReason::kNone) retire(*r);
+    deliveries.push_back({&r->channel, std::move(piece), reason});
   }
+  // The plan holds every request, so the channels outlive the delivery.
+  queue_.deliver(deliveries);
 }
 
 void Scheduler::preempt(std::shared_ptr<Request> r) {
@@ -201,12 +205,16 @@ void Scheduler::preempt(std::shared_ptr<Request> r) {
 }
 
 void Scheduler::finish(Request& r, FinishReason reason) {
+  retire(r);
+  r.channel.finish(reason);
+}
+
+void Scheduler::retire(Request& r) {
   engine_.release(r.seq);
   if (!r.admitted) queued_.fetch_sub(1, std::memory_order_relaxed);
   r.admitted = true;
   huoyan::request_finish(r.id, r.output.size());
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  r.channel.finish(reason);
   auto it = std::find_if(running_.begin(), running_.end(),
                          [&](const std::shared_ptr<Request>& p) { return p.get() == &r; });
   if (it != running_.end()) running_.erase(it);

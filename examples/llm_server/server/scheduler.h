@@ -80,7 +80,10 @@ class Scheduler {
   Plan select_batch();
   llm::Batch prepare_inputs(const Plan& plan) const;
   void process_outputs(const Plan& plan, const llm::StepOutput& out);
+  // Ends a request: returns its blocks, records request_finish, leaves running_; finish also
+  // ends its stream (retire leaves that to the caller's delivery).
   void finish(Request& r, FinishReason reason);
+  void retire(Request& r);
   void preempt(std::shared_ptr<Request> r);
   int blocks_for(int tokens) const { return (tokens + block_size_ - 1) / block_size_; }
 
