@@ -62,12 +62,12 @@ void Channel::finish(FinishReason reason) {
   notify();
 }
 
-void Channel::put(std::string piece, FinishReason reason) {
+void Channel::put(std::string piece, FinishReason reason, bool wake) {
   {
     auto lock = lock_for_scheduler();
     put_locked(std::move(piece), reason);
   }
-  notify();
+  if (wake) notify();
 }
 
 void Channel::put_locked(std::string piece, FinishReason reason) {

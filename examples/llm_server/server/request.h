@@ -26,7 +26,9 @@ class Channel {
   void push(std::string piece);
   void finish(FinishReason reason);
   // Both at once: appends `piece` unless empty, then finishes unless `reason` is kNone.
-  void put(std::string piece, FinishReason reason);
+  // `wake` false: the caller calls wake() later (to wake a step's readers after writing all).
+  void put(std::string piece, FinishReason reason, bool wake = true);
+  void wake() { notify(); }
   // The same for a caller that holds the shared lock (see share); notifies nobody.
   void put_locked(std::string piece, FinishReason reason);
 

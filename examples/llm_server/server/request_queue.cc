@@ -107,7 +107,10 @@ class LockFreeQueue final : public RequestQueue {
   void wake() override { queue_.enqueue(nullptr); }
 
   void deliver(std::vector<Delivery>& deliveries) override {
-    for (Delivery& d : deliveries) d.channel->put(std::move(d.piece), d.reason);
+    // Write every channel first, then wake the readers: a woken reader may take the core from
+    // the scheduler, so waking as they are written would stretch the delivery.
+    for (Delivery& d : deliveries) d.channel->put(std::move(d.piece), d.reason, false);
+    for (Delivery& d : deliveries) d.channel->wake();
   }
 
  private:
