@@ -48,11 +48,12 @@ endif()
 # tests where they are (HUOYAN_DOUBLE_<LIB>="<path of the double>").
 function(huoyan_devices_tests tests_target)
   add_subdirectory(${PROJECT_SOURCE_DIR}/tests/doubles ${PROJECT_BINARY_DIR}/tests/doubles)
-  set(_doubles huoyan_double_mspti huoyan_double_ascendcl)
+  set(_doubles huoyan_double_mspti huoyan_double_ascendcl huoyan_double_msprof)
   target_compile_definitions(${tests_target} PRIVATE
     HUOYAN_DEVICE_COLLECTORS=1
     HUOYAN_DOUBLE_MSPTI="$<TARGET_FILE:huoyan_double_mspti>"
-    HUOYAN_DOUBLE_ASCENDCL="$<TARGET_FILE:huoyan_double_ascendcl>")
+    HUOYAN_DOUBLE_ASCENDCL="$<TARGET_FILE:huoyan_double_ascendcl>"
+    HUOYAN_DOUBLE_MSPROF="$<TARGET_FILE:huoyan_double_msprof>")
   if(HUOYAN_HAVE_CUPTI)
     list(APPEND _doubles huoyan_double_cupti)
     target_compile_definitions(${tests_target} PRIVATE

@@ -120,7 +120,9 @@ struct ProfilerOptions {
   // records until its buffer is full and the drain thread has not caught up, then drops.
   size_t thread_buffer_events = size_t{1} << 15;
   // Collectors by name, in start order: "host" (spans, steps, request marks, record_kernel;
-  // without it those are not recorded), "fake" (simulated device), "cupti", "cann".
+  // without it those are not recorded), "fake" (simulated device), "cupti", "cann". A name
+  // may carry settings after a ':': "cann:aclprof,msprof=/path/to/msprof,dir=/data/prof"
+  // collects with aclprof* and imports the msprof export at stop() (docs/embedding.md).
   std::vector<std::string> collectors = {"host"};
   ClockSource clock = ClockSource::kAuto;
   // How often the background thread moves buffered events into the store.

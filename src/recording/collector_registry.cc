@@ -11,7 +11,8 @@
 namespace huoyan {
 namespace {
 
-std::unique_ptr<Collector> make_host(const ProfilerOptions& o) {
+std::unique_ptr<Collector> make_host(const ProfilerOptions& o, std::string_view settings) {
+  if (!settings.empty()) return nullptr;
   recording::HostCollector::Options options;
   options.clock = o.clock;
   options.buffer_slots = o.thread_buffer_events;
@@ -20,7 +21,8 @@ std::unique_ptr<Collector> make_host(const ProfilerOptions& o) {
   return std::make_unique<recording::HostCollector>(options);
 }
 
-std::unique_ptr<Collector> make_fake(const ProfilerOptions&) {
+std::unique_ptr<Collector> make_fake(const ProfilerOptions&, std::string_view settings) {
+  if (!settings.empty()) return nullptr;
   return std::make_unique<FakeCollector>(FakeCollector::Options{});
 }
 
@@ -30,9 +32,16 @@ struct Table {
       {"host", &make_host},
       {"fake", &make_fake},
       // Device backends load their vendor library at start(); absent → a clear error there.
-      {"cupti", [](const ProfilerOptions&) { return make_cupti_collector(); }},
+      {"cupti",
+       [](const ProfilerOptions&, std::string_view settings) -> std::unique_ptr<Collector> {
+         if (!settings.empty()) return nullptr;
+         return make_cupti_collector();
+       }},
+      // "cann:aclprof,msprof=…": settings parsed by parse_cann_settings (cann_collector.h).
       {"cann",
-       [](const ProfilerOptions&) -> std::unique_ptr<Collector> { return make_cann_collector(); }},
+       [](const ProfilerOptions&, std::string_view settings) -> std::unique_ptr<Collector> {
+         return make_cann_collector(settings);
+       }},
   };
 };
 
@@ -50,15 +59,18 @@ void register_collector_factory(std::string name, CollectorFactory factory) {
 }
 
 std::unique_ptr<Collector> make_collector(std::string_view name, const ProfilerOptions& options) {
+  const size_t colon = name.find(':');
+  const std::string_view settings =
+      colon == std::string_view::npos ? std::string_view() : name.substr(colon + 1);
   CollectorFactory factory;
   {
     Table& t = table();
     std::lock_guard<std::mutex> lock(t.mu);
-    auto it = t.factories.find(name);
+    auto it = t.factories.find(name.substr(0, colon));
     if (it == t.factories.end()) return nullptr;
     factory = it->second;
   }
-  return factory(options);
+  return factory(options, settings);
 }
 
 std::vector<std::string> collector_names() {

@@ -16,12 +16,17 @@
 
 namespace huoyan {
 
-// Builds a collector for a profiler; reads whatever options concern it.
-using CollectorFactory = std::function<std::unique_ptr<Collector>(const ProfilerOptions&)>;
+// Builds a collector for a profiler; reads whatever options concern it. `settings` is what
+// followed the first ':' of the collector's name ("cann:aclprof,dir=/x" → "aclprof,dir=/x"),
+// empty when there was none; a factory that takes no settings returns nullptr for non-empty
+// ones.
+using CollectorFactory =
+    std::function<std::unique_ptr<Collector>(const ProfilerOptions&, std::string_view settings)>;
 
 // Adds (or replaces) the factory of `name`. Thread-safe.
 void register_collector_factory(std::string name, CollectorFactory factory);
-// nullptr for an unknown name. Thread-safe.
+// `name` is "<collector>" or "<collector>:<settings>". nullptr for an unknown collector (or
+// settings its factory does not take). Thread-safe.
 std::unique_ptr<Collector> make_collector(std::string_view name, const ProfilerOptions& options);
 std::vector<std::string> collector_names();
 

@@ -1,4 +1,5 @@
-// libascendcl.so test double: ACL model subscription (acl_prof.h). See ascendcl_double.h.
+// libascendcl.so test double: ACL model subscription (acl_prof.h); the collection API is in
+// ascendcl_collect_double.cc. See ascendcl_double.h.
 // Record layout (80 bytes, the current ProfOpDesc): signature@0, modelId@4, flag@8,
 // threadId@12, opIndex@16, duration@24, start@32, end@40, executionTime@48, cubeFops@56,
 // vectorFops@64, devId@72.
@@ -17,6 +18,13 @@
 #include <vector>
 
 #define HUOYAN_EXPORT extern "C" __attribute__((visibility("default")))
+
+// ascendcl_collect_double.cc
+void huoyan_acl_collect_reset();
+size_t huoyan_acl_collect_log(char* out, size_t out_len);
+void huoyan_acl_set_collect_error(const char* call, int32_t error);
+void huoyan_acl_set_write_prof(int write);
+size_t huoyan_acl_last_prof_folder(char* out, size_t out_len);
 
 namespace {
 
@@ -103,6 +111,7 @@ void ctl_reset() {
   state().strings.clear();
   state().subscribe_error = kAclSuccess;
   state().keep_pipe_open = false;
+  huoyan_acl_collect_reset();
 }
 
 int ctl_subscribed(uint32_t model) {
@@ -183,6 +192,10 @@ const HuoyanAclDoubleControl kControl = {
     ctl_strings_outstanding,
     ctl_set_subscribe_error,
     ctl_set_keep_pipe_open,
+    huoyan_acl_collect_log,
+    huoyan_acl_set_collect_error,
+    huoyan_acl_set_write_prof,
+    huoyan_acl_last_prof_folder,
 };
 
 // Name/type accessors: length = strlen + 1; retrieval erases (a second call fails).

@@ -1,5 +1,6 @@
 // Control interface of the libascendcl test double (tests/doubles/ascendcl_double.cc), which
-// implements ACL model subscription as CANN documents and implements it: the caller passes the
+// implements ACL profiling collection (see the control table) and model subscription as CANN
+// documents and implements them. Subscription: the caller passes the
 // address of a pipe's write end to aclprofCreateSubscribeConfig; subscribed models' ops are
 // written to it as 80-byte ProfOpDesc records (signature = CRC-32C of bytes [4, 80)); names and
 // types stay inside the library keyed by the record's op index and are erased when retrieved;
@@ -29,6 +30,19 @@ typedef struct HuoyanAclDoubleControl {
   size_t (*strings_outstanding)(void);             // op names/types written but not yet retrieved
   void (*set_subscribe_error)(int32_t acl_error);  // aclprofModelSubscribe returns it
   void (*set_keep_pipe_open)(int keep);  // unsubscribe leaves the write end open (a bad library)
+
+  // Collection (aclprofInit … aclprofFinalize). Every call is logged, one line each:
+  //   aclprofInit <path>
+  //   aclprofCreateConfig devices=<id>[+<id>…] metrics=<n> events=<null|set> types=0x<hex>
+  //   aclprofStart <config id> | aclprofStop <config id> | aclprofDestroyConfig <config id>
+  //   aclprofFinalize
+  // aclprofStop writes a raw PROF folder skeleton under the aclprofInit path, as the library
+  // does: PROF_000001_<local time>_<random>/{host,device_<id>}/data/…
+  size_t (*collect_log)(char* out, size_t out_len);  // copies the log; returns its length
+  void (*set_collect_error)(const char* call, int32_t acl_error);  // that call fails with it
+  void (*set_write_prof)(int write);  // 0: aclprofStop writes nothing (no data collected)
+  // The PROF folder the last aclprofStop wrote ("" when none); returns its length.
+  size_t (*last_prof_folder)(char* out, size_t out_len);
 } HuoyanAclDoubleControl;
 
 typedef const HuoyanAclDoubleControl* (*HuoyanAclDoubleControlFn)(void);

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <utility>
 
+#include "src/collect/cann/acl_prof_capture.h"
 #include "src/collect/cann/acl_subscriber.h"
 
 namespace huoyan {
@@ -188,12 +189,17 @@ Status CannCollector::load_acl() {
 
 Status CannCollector::start(const CollectorContext& context) {
   if (running_.load()) return Status::Error("cann: already running");
+  if (!options_error_.empty()) {
+    set_state("error", options_error_);
+    return Status::Error(options_error_);
+  }
   if (context.store == nullptr) {
     set_state("error", "cann: no trace store");
     return Status::Error("cann: no trace store");
   }
   store_ = context.store;
   clocks_ = context.clocks != nullptr ? context.clocks : &own_clocks_;
+  if (options_.mode == CannMode::kAclprof) return start_aclprof();
   TraceStore& s = *store_;
   cat_kernel_ = s.intern("kernel");
   cat_memcpy_ = s.intern("npu_memcpy");
@@ -360,6 +366,10 @@ void CannCollector::stop_mspti() {
 
 void CannCollector::stop() {
   if (!running_.exchange(false)) return;
+  if (capture_) {
+    stop_aclprof();
+    return;
+  }
   if (acl_) acl_->unsubscribe_all();
   if (mspti_running_) stop_mspti();
   if (!open_markers_.empty()) {
@@ -406,6 +416,9 @@ CollectorState CannCollector::state() const {
 
 Status CannCollector::subscribe_model(uint32_t model_id, int32_t device_id) {
   if (!running_.load()) return Status::Error("cann: subscribe_model needs a running collector");
+  if (capture_) {
+    return Status::Error("cann: model subscription cannot run during an aclprof collection");
+  }
   if (!acl_) {
     HUOYAN_RETURN_IF_ERROR(load_acl());
     acl_->attach(sink_.get(), clocks_);  // later runs re-attach in start()

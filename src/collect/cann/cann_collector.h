@@ -23,6 +23,13 @@
 // start() succeeds when msPTI starts, or — when it cannot — when libascendcl loads (model
 // subscription only; state().message says why msPTI is off).
 //
+// Mode aclprof (CannOptions::mode, or collector name "cann:aclprof,…"): instead of the two
+// channels above, an ACL profiling collection (aclprofInit/Start in libascendcl) writes raw
+// data to PROF_* folders; stop() runs `msprof --export=on` on them and imports the result
+// (acl_prof_capture.h), so kernels arrive only when the collector stops and carry the step
+// whose thread launched them. For CANN releases or devices without msPTI. A missing msprof or
+// a failed export leaves state "error" with the folder and the commands to finish by hand.
+//
 // Threading: start/stop/flush/subscribe from any one controlling thread; on_step_begin/end from
 // application threads; buffers complete on msPTI's threads. There is at most one msPTI collector
 // per process (msPTI callbacks carry no user data). Do not call flush()/stop() while holding a
@@ -36,6 +43,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -47,8 +55,12 @@
 namespace huoyan {
 
 class AclModelSubscriber;
+class AclProfCapture;
+
+enum class CannMode { kMspti, kAclprof };
 
 struct CannOptions {
+  CannMode mode = CannMode::kMspti;
   std::string mspti_library;     // explicit libmspti.so path; empty: search
   std::string ascendcl_library;  // explicit libascendcl.so path; empty: search
   bool use_mspti = true;
@@ -62,7 +74,26 @@ struct CannOptions {
   size_t max_pending = size_t{1} << 14;
   size_t max_open_markers = size_t{1} << 14;  // range starts waiting for their end
   int64_t subscription_grace_ms = 2000;       // wait for the library to close a model's pipe
+
+  // aclprof mode.
+  std::string result_dir;         // aclprofInit path; empty: $TMPDIR/huoyan-aclprof-<pid>-<s>
+  std::string msprof_path;        // empty: $ASCEND_TOOLKIT_HOME/…/msprof, then $PATH
+  std::vector<uint32_t> devices;  // empty: device 0
+  int32_t aicore_metrics = 0xFF;  // aclprofAicoreMetrics; 0xFF (ACL_AICORE_NONE): no PMU data
+  uint64_t data_types = 0x0003;   // ACL_PROF_ACL_API | ACL_PROF_TASK_TIME (acl_prof_api.h)
+  int64_t export_timeout_ms = 600000;
 };
+
+// Parses the settings of a collector name "cann:<settings>": comma-separated items
+//   aclprof | mspti          the mode
+//   dir=<path>               result directory (aclprof)
+//   msprof=<path>            the msprof program (aclprof)
+//   devices=<id>[+<id>…]     devices to collect (aclprof), e.g. devices=0+1
+//   metrics=<name|number>    AI Core PMU metrics: none, arithmetic, pipe, memory (aclprof)
+//   types=<number>           aclprof data type flags, e.g. types=0x0821 (aclprof)
+//   timeout=<seconds>        msprof export timeout (aclprof)
+// Empty settings give the defaults.
+Result<CannOptions> parse_cann_settings(std::string_view settings);
 
 class CannCollector final : public Collector {
  public:
@@ -92,6 +123,7 @@ class CannCollector final : public Collector {
     TrackRef track;
   };
   friend void mspti_buffer_completed(uint8_t* buffer, size_t size, size_t valid);
+  friend std::unique_ptr<CannCollector> make_cann_collector(std::string_view settings);
 
   Status load_mspti();
   Status start_mspti();
@@ -109,7 +141,12 @@ class CannCollector final : public Collector {
   void collect_dropped();
   void set_state(std::string state, std::string message);
 
+  Status start_aclprof();
+  void stop_aclprof();
+
   const CannOptions options_;
+  std::string options_error_;  // from make_cann_collector(settings): start() reports it
+  std::unique_ptr<AclProfCapture> capture_;
   DynamicLibrary mspti_library_;
   std::unique_ptr<Mspti> mspti_;
   std::string mspti_notes_;  // msPTI kinds that could not be enabled
@@ -142,5 +179,8 @@ class CannCollector final : public Collector {
 };
 
 std::unique_ptr<CannCollector> make_cann_collector(const CannOptions& options = {});
+// From a collector name's settings (parse_cann_settings); invalid settings give a collector
+// whose start() fails with the parse error.
+std::unique_ptr<CannCollector> make_cann_collector(std::string_view settings);
 
 }  // namespace huoyan
