@@ -10,7 +10,7 @@
 
 namespace huoyan::cli {
 
-Status load_inputs(const std::vector<std::string>& paths, TraceStore& store) {
+Status load_inputs(const std::vector<std::string>& paths, TraceStore& store, bool report_clocks) {
   const bool tty = ::isatty(2) != 0;
   ReadOptions options;
   if (tty) {
@@ -27,6 +27,14 @@ Status load_inputs(const std::vector<std::string>& paths, TraceStore& store) {
   if (tty) std::fprintf(stderr, "\r\033[K");
   for (const std::string& path : report.unclaimed) {
     std::fprintf(stderr, "huoyan: skipped %s: not a recognised trace\n", path.c_str());
+  }
+  if (r.ok() && report_clocks && report.read.size() >= 2 && report.read.front().merged) {
+    std::fprintf(stderr, "huoyan: clocks of %zu merged inputs (common timeline: Unix epoch ns):\n",
+                 report.read.size());
+    for (const InputReport::File& f : report.read) {
+      std::fprintf(stderr, "huoyan:   %s\n",
+                   clock_report_line(f.rank, f.path, f.clock, f.offset_ns).c_str());
+    }
   }
   return r.status();
 }

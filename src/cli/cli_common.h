@@ -19,7 +19,10 @@ inline constexpr int kExitUsage = 2;
 // .gz), folders, "-" for stdin; several inputs (ranks) are kept apart (src/readers/sniff.h).
 // Progress on stderr for inputs over 50 MB when stderr is a terminal; files of walked folders
 // that no format claims are listed on stderr. The error message names the file and position.
-Status load_inputs(const std::vector<std::string>& paths, TraceStore& store);
+// With `report_clocks`, when several inputs were merged, one line per input on stderr says how
+// its clock was aligned (rank, file, clock, offset in ns, basis, or why it is unaligned).
+Status load_inputs(const std::vector<std::string>& paths, TraceStore& store,
+                   bool report_clocks = false);
 
 // "12 events skipped: missing ts (10), negative dur (2)" or "" when nothing was skipped.
 std::string skipped_summary(const TraceStore& store);

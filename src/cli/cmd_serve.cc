@@ -75,7 +75,9 @@ int run_serve(const ServeArgs& args) {
   options.assets = web_assets();
 
   TraceStore store(StoreOptions{.capacity_events = SIZE_MAX / 2});
-  if (Status st = load_inputs(args.inputs, store); !st.ok()) return fail(st.message());
+  if (Status st = load_inputs(args.inputs, store, /*report_clocks=*/true); !st.ok()) {
+    return fail(st.message());
+  }
   if (const std::string s = skipped_summary(store); !s.empty()) {
     std::fprintf(stderr, "huoyan: %s\n", s.c_str());
   }

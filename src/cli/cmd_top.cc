@@ -78,7 +78,9 @@ int run_top(const TopArgs& args) {
     return fail(fmt::format("--mode: expected shared or apportioned, got '{}'", args.mode));
   }
   TraceStore store(StoreOptions{.capacity_events = SIZE_MAX / 2});
-  if (Status st = load_inputs(args.inputs, store); !st.ok()) return fail(st.message());
+  if (Status st = load_inputs(args.inputs, store, /*report_clocks=*/true); !st.ok()) {
+    return fail(st.message());
+  }
   const Snapshot snapshot = store.snapshot();
   std::vector<TimedEvent> events;
   if (!args.request_id.empty()) {

@@ -1,6 +1,7 @@
 #include "src/core/trace_store.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -143,10 +144,33 @@ uint64_t TraceStore::input_step_offset() const {
   return step_offset_;
 }
 
+void TraceStore::set_input_time_offset(int64_t offset_ns) {
+  std::unique_lock lock(mu_);
+  time_offset_ = offset_ns;
+}
+
+int64_t TraceStore::input_time_offset() const {
+  std::shared_lock lock(mu_);
+  return time_offset_;
+}
+
+namespace {
+
+int64_t shifted(int64_t ts, int64_t offset) {
+  if (offset == 0 || ts == kNoTime) return ts;
+  int64_t out;
+  if (!__builtin_add_overflow(ts, offset, &out) && out != kNoTime) return out;
+  return offset > 0 ? std::numeric_limits<int64_t>::max() : kNoTime + 1;
+}
+
+}  // namespace
+
 EventSeq TraceStore::Writer::append(const Event& e, std::span<const Arg> args) {
-  if (store_->step_offset_ != 0 && e.step != 0) {
+  const auto& s = *store_;
+  if ((s.step_offset_ != 0 && e.step != 0) || s.time_offset_ != 0) {
     Event moved = e;
-    moved.step += store_->step_offset_;
+    if (moved.step != 0) moved.step += s.step_offset_;
+    moved.ts = shifted(e.ts, s.time_offset_);
     return append_event(moved, args);
   }
   return append_event(e, args);
@@ -189,6 +213,8 @@ EventSeq TraceStore::Writer::append_event(const Event& e, std::span<const Arg> a
 void TraceStore::Writer::add_step(Step step) {
   auto& s = *store_;
   step.id += s.step_offset_;
+  step.start = shifted(step.start, s.time_offset_);
+  step.end = shifted(step.end, s.time_offset_);
   for (const auto& m : step.members) {
     auto& steps = s.request_entry_locked(m.request).steps;
     if (steps.empty() || steps.back() != step.id) steps.push_back(step.id);
@@ -215,6 +241,7 @@ RequestInfo& TraceStore::request_entry_locked(StringId request) {
 
 void TraceStore::Writer::mark_request(StringId request, RequestMark mark, int64_t ts) {
   RequestInfo& info = store_->request_entry_locked(request);
+  ts = shifted(ts, store_->time_offset_);
   switch (mark) {
     case RequestMark::kArrival: info.arrival = ts; break;
     case RequestMark::kFirstToken: info.first_token = ts; break;

@@ -151,6 +151,12 @@ class TraceStore {
   void set_input_step_offset(uint64_t offset);
   // What a reader adds to its own step ids to look them up (step(), events_of_step()).
   uint64_t input_step_offset() const;
+  // Added to every time written from now on (events' ts, steps' start/end, request marks;
+  // kNoTime stays kNoTime, a sum beyond int64 saturates), 0 to stop. Set between inputs when
+  // several traces are merged, so each input's clock is moved onto the common timeline while
+  // it is read.
+  void set_input_time_offset(int64_t offset_ns);
+  int64_t input_time_offset() const;
 
   // --- reading ---
   Snapshot snapshot() const;
@@ -208,6 +214,7 @@ class TraceStore {
   // them, so append skips the hash lookup. Map nodes are stable across rehashing; eviction,
   // which erases nodes, resets both.
   uint64_t step_offset_ = 0;
+  int64_t time_offset_ = 0;
   uint64_t last_step_ = 0;
   std::vector<EventSeq>* last_step_list_ = nullptr;
   StringId last_request_ = 0;

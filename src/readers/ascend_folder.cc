@@ -406,6 +406,33 @@ Result<ReadStats> read_msprof_prof_folder(const std::string& dir, TraceStore& st
   return imp.total();
 }
 
+namespace {
+
+// msprof's analysis writes every time of its outputs as Unix epoch: it maps device and host
+// counters onto CLOCK_MONOTONIC_RAW, then adds collectionTimeBegin − clockMonotonicRaw from the
+// host's start_info (docs/formats.md, "Clocks of merged inputs"). torch_npu copies those times.
+constexpr std::string_view kEpochBasis =
+    "msprof output times are Unix epoch (collectionTimeBegin + t − clockMonotonicRaw)";
+
+InputClock torch_npu_clock(const std::string& /*dir*/) {
+  return InputClock::epoch("Unix epoch", std::string(kEpochBasis));
+}
+
+// mindstudio_profiler_output/ is the current export (epoch times); the older per-device
+// device_*/timeline files record no time base.
+InputClock msprof_clock(const std::string& dir) {
+  bool current = false, older = false;
+  for (const fs::path& prof : prof_dirs_of(dir)) {
+    if (!claims_prof(prof)) continue;
+    (is_dir(prof / "mindstudio_profiler_output") ? current : older) = true;
+  }
+  if (current && !older) return InputClock::epoch("Unix epoch", std::string(kEpochBasis));
+  return InputClock::unknown(
+      "no sync info (device_*/timeline files of an older msprof export record no time base)");
+}
+
+}  // namespace
+
 const FolderFormat& ascend_profiler_output_format() {
   static const FolderFormat info{
       "torch-npu-folder",
@@ -415,7 +442,8 @@ const FolderFormat& ascend_profiler_output_format() {
       [](const std::string& dir) { return claims_ascend_output(dir); },
       [](const std::string& dir, TraceStore& store, const ReadOptions& options) {
         return read_ascend_profiler_output(dir, store, options);
-      }};
+      },
+      torch_npu_clock};
   return info;
 }
 
@@ -427,7 +455,8 @@ const FolderFormat& msprof_prof_folder_format() {
       [](const std::string& dir) { return claims_msprof(dir); },
       [](const std::string& dir, TraceStore& store, const ReadOptions& options) {
         return read_msprof_prof_folder(dir, store, options);
-      }};
+      },
+      msprof_clock};
   return info;
 }
 

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 
+#include "src/readers/input_clock.h"
 #include "src/readers/reader.h"
 
 namespace huoyan {
@@ -49,5 +50,15 @@ class ChromeJsonReader : public Reader {
 // Convenience: opens `path` and reads it with ChromeJsonReader.
 Result<ReadStats> read_chrome_json_file(const std::string& path, TraceStore& store,
                                         const ReadOptions& options = {});
+
+// The sync information of a Chrome trace file (input_clock.h), from the top-level keys of the
+// object form, wherever they sit (Kineto writes some after "traceEvents", so the whole file is
+// scanned, skipping the events without parsing them):
+//  - "baseTimeNanoseconds" (Kineto): Unix epoch ns of ts 0; "ts" are µs relative to it;
+//  - "metadata" (huoyan's own output): "clock.timeline": "Unix epoch ns" (a merged store whose
+//    inputs were all aligned), else "clock.mspti.offset_ns" (store time − CLOCK_REALTIME, as
+//    the msPTI collector measured it).
+// The array form has no top-level keys: no sync info.
+InputClock chrome_input_clock(const std::string& path);
 
 }  // namespace huoyan

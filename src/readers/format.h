@@ -9,6 +9,7 @@
 
 #include "src/core/status.h"
 #include "src/core/trace_store.h"
+#include "src/readers/input_clock.h"
 #include "src/readers/reader.h"
 
 namespace huoyan {
@@ -23,6 +24,10 @@ struct FormatInfo {
   // streams). Errors name the file.
   Result<ReadStats> (*read_file)(const std::string& path, TraceStore& store,
                                  const ReadOptions& options) = nullptr;
+  // The file's sync information (input_clock.h), read before the file when several inputs are
+  // merged, so its offset can be applied as it is read. Never fails: unreadable sync fields
+  // make an unaligned InputClock with the reason. nullptr: the format has no clock to tell.
+  InputClock (*clock)(const std::string& path) = nullptr;
 };
 
 struct FolderFormat {
@@ -33,6 +38,8 @@ struct FolderFormat {
   // Imports the folder: picks which of its files carry the events so nothing is counted twice.
   Result<ReadStats> (*read_dir)(const std::string& dir, TraceStore& store,
                                 const ReadOptions& options) = nullptr;
+  // As FormatInfo::clock, for the folder.
+  InputClock (*clock)(const std::string& dir) = nullptr;
 };
 
 }  // namespace huoyan

@@ -9,6 +9,7 @@
 #include "src/readers/folded_reader.h"
 #include "src/readers/msprof_db_reader.h"
 #include "src/readers/nsys_sqlite_reader.h"
+#include "src/readers/nsys_sync_info.h"
 #include "src/readers/sniff.h"
 
 namespace huoyan {
@@ -38,9 +39,34 @@ FormatInfo chrome_format() {
   return {"chrome",
           "Chrome Trace Event JSON (array or object form, .gz): PyTorch/Kineto traces, torch_npu "
           "trace_view.json, msprof timelines, huoyan's own output",
-          sniff_chrome, [](const std::string& path, TraceStore& store, const ReadOptions& o) {
+          sniff_chrome,
+          [](const std::string& path, TraceStore& store, const ReadOptions& o) {
             return read_chrome_json_file(path, store, o);
-          }};
+          },
+          chrome_input_clock};
+}
+
+// The registry's own clock for formats whose files keep one time base by definition.
+FormatInfo with_clock(FormatInfo f, InputClock (*clock)(const std::string&)) {
+  f.clock = clock;
+  return f;
+}
+
+// msprof's SQLite export stores "integer ns Unix time" (TASK.startNs, CANN_API.startNs…).
+InputClock msprof_db_clock(const std::string& /*path*/) {
+  return InputClock::epoch("Unix epoch", "msprof .db startNs/endNs are Unix epoch ns");
+}
+
+// op_summary / kernel_details "Task Start Time(us)" / "Start Time(us)": Unix epoch µs, as the
+// msprof analysis converts them (collectionTimeBegin + t − clockMonotonicRaw).
+InputClock ascend_csv_clock(const std::string& /*path*/) {
+  return InputClock::epoch("Unix epoch",
+                           "msprof/torch_npu CSV start times are Unix epoch µs "
+                           "(collectionTimeBegin + t − clockMonotonicRaw)");
+}
+
+InputClock folded_clock(const std::string& /*path*/) {
+  return InputClock::unknown("no clock (folded stacks carry no timestamps)");
 }
 
 }  // namespace
@@ -48,10 +74,11 @@ FormatInfo chrome_format() {
 std::span<const FormatInfo> file_formats() {
   static const auto kFormats = std::to_array<FormatInfo>({
       chrome_format(),
-      nsys_sqlite_format(),
-      msprof_db_format(),
-      ascend_csv_format(),  // before folded: folded stacks is the loosest format
-      folded_format(),
+      with_clock(nsys_sqlite_format(), nsys_input_clock),
+      with_clock(msprof_db_format(), msprof_db_clock),
+      // before folded: folded stacks is the loosest format
+      with_clock(ascend_csv_format(), ascend_csv_clock),
+      with_clock(folded_format(), folded_clock),
   });
   return kFormats;
 }

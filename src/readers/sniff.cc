@@ -19,23 +19,48 @@ namespace {
 
 namespace fs = std::filesystem;
 
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + to.size())) {
+    s.replace(i, from.size(), to);
+  }
+  return s;
+}
+
+// Reading is planned first (which files and folder layouts, by which format), then done: the
+// number of inputs decides whether clocks are aligned, and each input's offset must be known
+// before it is read.
 struct Walk {
   TraceStore& store;
   const ReadOptions& options;
   InputReport* report;
-  int64_t next_input = 0;  // index of the next file or folder layout read: its pid offset
   ReadStats total;
 
+  struct Planned {
+    std::string path;   // what is read
+    std::string shown;  // what messages and the report call it ("<stdin>" for a spooled "-")
+    const FormatInfo* file = nullptr;
+    const FolderFormat* folder = nullptr;
+  };
+  std::vector<Planned> planned;
+  std::vector<std::string> spooled;  // temporary files of "-", removed at the end
+
   // Each input read: its first process, and the store's "rank" metadata before and after it
-  // (readers record the rank a file declares there).
+  // (readers record the rank a file declares there), and its clock.
   struct Part {
     size_t first_process = 0;
     std::string rank_before;
     std::string rank;
+    std::string shown;
+    InputClock clock;
+    int64_t offset_ns = 0;
   };
   std::vector<Part> parts;
 
-  ~Walk() { store.set_input_step_offset(0); }
+  ~Walk() {
+    store.set_input_step_offset(0);
+    store.set_input_time_offset(0);
+    for (const std::string& t : spooled) ::unlink(t.c_str());
+  }
 
   std::string rank_metadata() const {
     for (auto& [k, v] : store.metadata()) {
@@ -44,14 +69,8 @@ struct Walk {
     return "";
   }
 
-  // Input i also moves its step ids by i << 40: two files' step 7 stay two steps.
-  ReadOptions next_options() {
-    ReadOptions o = options;
-    o.pid_offset = options.pid_offset + next_input * kInputPidStride;
-    store.set_input_step_offset(static_cast<uint64_t>(next_input) << kInputStepShift);
-    ++next_input;
-    parts.push_back({store.snapshot().processes().size(), rank_metadata(), ""});
-    return o;
+  std::string rank_of(size_t i) const {
+    return parts[i].rank.empty() ? std::to_string(i) : parts[i].rank;
   }
 
   // With several inputs, the devices of each are named after its rank ("rank 1:GPU 0"): the rank
@@ -63,7 +82,7 @@ struct Walk {
     auto w = store.writer();
     for (size_t i = 0; i < parts.size(); ++i) {
       const size_t end = i + 1 < parts.size() ? parts[i + 1].first_process : procs.size();
-      const std::string rank = parts[i].rank.empty() ? std::to_string(i) : parts[i].rank;
+      const std::string rank = rank_of(i);
       for (size_t pi = parts[i].first_process; pi < end && pi < procs.size(); ++pi) {
         const Process& p = procs[pi];
         if (p.device_type == DeviceType::kNone) continue;
@@ -77,18 +96,39 @@ struct Walk {
     }
   }
 
-  void add(const std::string& path, std::string_view format, const ReadStats& s) {
-    if (!parts.empty()) {
-      const std::string after = rank_metadata();
-      if (after != parts.back().rank_before) parts.back().rank = after;
+  // The alignment of merged inputs, in the store's metadata ("clock.input<i>.*"; the offset of
+  // aligned inputs as "clock.input<i>.offset_ns", which /api/status lists) and the report.
+  void record_clocks() {
+    if (parts.size() < 2) return;
+    bool all_aligned = true;
+    auto w = store.writer();
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const Part& p = parts[i];
+      const std::string key = fmt::format("clock.input{}.", i);
+      w.set_metadata(key + "rank", rank_of(i));
+      w.set_metadata(key + "file", p.shown);
+      if (!p.clock.clock.empty()) w.set_metadata(key + "clock", p.clock.clock);
+      if (p.clock.aligned()) {
+        w.set_metadata(key + "offset_ns", std::to_string(p.offset_ns));
+        w.set_metadata(key + "basis", p.clock.basis);
+      } else {
+        all_aligned = false;
+        w.set_metadata(key + "unaligned", p.clock.reason);
+      }
+      if (report != nullptr && report->read.size() >= parts.size()) {
+        InputReport::File& f = report->read[report->read.size() - parts.size() + i];
+        f.merged = true;
+        f.rank = rank_of(i);
+        f.clock = p.clock;
+        f.offset_ns = p.offset_ns;
+      }
     }
-    total.events += s.events;
-    total.skipped += s.skipped;
-    total.bytes += s.bytes;
-    if (report) report->read.push_back({path, std::string(format), s});
+    if (all_aligned) w.set_metadata("clock.timeline", "Unix epoch ns");
   }
 
-  Status file(const std::string& path, bool in_walk, bool* claimed) {
+  // --- planning ---
+
+  Status plan_file(const std::string& path, const std::string& shown, bool in_walk, bool* claimed) {
     auto head = read_head(path);
     if (!head.ok()) return head.status();
     const FormatInfo* f = sniff_file(*head, path);
@@ -102,19 +142,15 @@ struct Walk {
       return Status::Error(
           fmt::format("{}: not a recognised trace (tried {})", path, file_format_names()));
     }
-    auto r = f->read_file(path, store, next_options());
-    if (!r.ok()) return r.status();
-    add(path, f->name, *r);
+    planned.push_back({path, shown, f, nullptr});
     return OkStatus();
   }
 
-  // Reads `dir` as a layout some FolderFormat claims, else file by file (recursing).
-  Status folder(const std::string& dir, uint64_t* claimed_files) {
+  // Plans `dir` as a layout some FolderFormat claims, else file by file (recursing).
+  Status plan_folder(const std::string& dir, uint64_t* claimed_files) {
     for (const FolderFormat& ff : folder_formats()) {
       if (!ff.claims(dir)) continue;
-      auto r = ff.read_dir(dir, store, next_options());
-      if (!r.ok()) return r.status();
-      add(dir, ff.name, *r);
+      planned.push_back({dir, dir, nullptr, &ff});
       ++*claimed_files;
       return OkStatus();
     }
@@ -130,17 +166,17 @@ struct Walk {
     for (const fs::directory_entry& e : entries) {
       const std::string p = e.path().string();
       if (e.is_directory(ec)) {
-        HUOYAN_RETURN_IF_ERROR(folder(p, claimed_files));
+        HUOYAN_RETURN_IF_ERROR(plan_folder(p, claimed_files));
       } else if (e.is_regular_file(ec)) {
         bool claimed = false;
-        HUOYAN_RETURN_IF_ERROR(file(p, true, &claimed));
+        HUOYAN_RETURN_IF_ERROR(plan_file(p, p, true, &claimed));
         if (claimed) ++*claimed_files;
       }
     }
     return OkStatus();
   }
 
-  Status input(const std::string& path) {
+  Status plan(const std::string& path, const std::string& shown) {
     std::error_code ec;
     const fs::file_status st = fs::status(path, ec);
     if (ec || !fs::exists(st)) {
@@ -149,7 +185,7 @@ struct Walk {
     }
     if (fs::is_directory(st)) {
       uint64_t claimed = 0;
-      HUOYAN_RETURN_IF_ERROR(folder(path, &claimed));
+      HUOYAN_RETURN_IF_ERROR(plan_folder(path, &claimed));
       if (claimed == 0) {
         return Status::Error(
             fmt::format("{}: no trace in this folder (no folder layout matched; no file is {})",
@@ -158,7 +194,56 @@ struct Walk {
       return OkStatus();
     }
     bool claimed = false;
-    return file(path, false, &claimed);
+    return plan_file(path, shown, false, &claimed);
+  }
+
+  // --- reading ---
+
+  // Input i is read with its pids moved by i * kInputPidStride, its step ids by i << 40 (two
+  // files' step 7 stay two steps) and, when several inputs are merged, its times by its clock's
+  // offset to the Unix epoch (0 when it has none).
+  Status read_all() {
+    const bool merged = planned.size() >= 2;
+    for (size_t i = 0; i < planned.size(); ++i) {
+      const Planned& in = planned[i];
+      Part part{store.snapshot().processes().size(), rank_metadata(), "", in.shown, {}, 0};
+      if (merged) {
+        auto probe = in.file ? in.file->clock : in.folder->clock;
+        part.clock = probe != nullptr ? probe(in.path)
+                                      : InputClock::unknown("no sync info (format records none)");
+        if (part.clock.aligned()) part.offset_ns = part.clock.to_epoch_ns;
+      }
+      ReadOptions o = options;
+      o.pid_offset = options.pid_offset + static_cast<int64_t>(i) * kInputPidStride;
+      store.set_input_step_offset(static_cast<uint64_t>(i) << kInputStepShift);
+      store.set_input_time_offset(part.offset_ns);
+      auto r =
+          in.file ? in.file->read_file(in.path, store, o) : in.folder->read_dir(in.path, store, o);
+      store.set_input_time_offset(0);
+      if (!r.ok()) {
+        return in.path == in.shown
+                   ? r.status()
+                   : Status::Error(replace_all(r.status().message(), in.path, in.shown));
+      }
+      const std::string after = rank_metadata();
+      if (after != part.rank_before) part.rank = after;
+      parts.push_back(std::move(part));
+      total.events += r->events;
+      total.skipped += r->skipped;
+      total.bytes += r->bytes;
+      if (report) {
+        report->read.push_back(
+            {in.shown, std::string(in.file ? in.file->name : in.folder->name), *r});
+      }
+    }
+    return OkStatus();
+  }
+
+  Status finish() {
+    HUOYAN_RETURN_IF_ERROR(read_all());
+    name_devices_by_rank();
+    record_clocks();
+    return OkStatus();
   }
 };
 
@@ -197,23 +282,12 @@ Result<std::string> spool_stdin() {
   return name;
 }
 
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + to.size())) {
-    s.replace(i, from.size(), to);
-  }
-  return s;
-}
-
 Status walk_input(Walk& walk, const std::string& path) {
-  if (path != "-") return walk.input(path);
+  if (path != "-") return walk.plan(path, path);
   auto tmp = spool_stdin();
   if (!tmp.ok()) return tmp.status();
-  const size_t first = walk.report ? walk.report->read.size() : 0;
-  Status st = walk.input(*tmp);
-  ::unlink(tmp->c_str());
-  if (walk.report) {
-    for (size_t i = first; i < walk.report->read.size(); ++i) walk.report->read[i].path = "<stdin>";
-  }
+  walk.spooled.push_back(*tmp);
+  Status st = walk.plan(*tmp, "<stdin>");
   return st.ok() ? st : Status::Error(replace_all(st.message(), *tmp, "<stdin>"));
 }
 
@@ -257,7 +331,7 @@ Result<ReadStats> read_input(const std::string& path, TraceStore& store, const R
                              InputReport* report) {
   Walk walk{store, options, report};
   HUOYAN_RETURN_IF_ERROR(walk_input(walk, path));
-  walk.name_devices_by_rank();
+  HUOYAN_RETURN_IF_ERROR(walk.finish());
   return walk.total;
 }
 
@@ -265,7 +339,7 @@ Result<ReadStats> read_inputs(const std::vector<std::string>& paths, TraceStore&
                               const ReadOptions& options, InputReport* report) {
   Walk walk{store, options, report};
   for (const std::string& p : paths) HUOYAN_RETURN_IF_ERROR(walk_input(walk, p));
-  walk.name_devices_by_rank();
+  HUOYAN_RETURN_IF_ERROR(walk.finish());
   return walk.total;
 }
 

@@ -13,6 +13,13 @@
 // Several inputs: input i (from 0) is read with pid_offset = i * kInputPidStride added to the
 // caller's, so the processes, threads and devices of different files (ranks) never share a
 // track. The first input keeps its own pids.
+// Clocks of several inputs: before input i is read, its format's clock probe reads the sync
+// information of its files (input_clock.h); an aligned input's times are moved onto the Unix
+// epoch as they are read (TraceStore::set_input_time_offset), an unaligned one keeps its own.
+// The result goes to the store's metadata, per input i: "clock.input<i>.rank", ".file",
+// ".clock", then ".offset_ns" and ".basis" (aligned) or ".unaligned" (the reason); and
+// "clock.timeline" = "Unix epoch ns" when every input was aligned. A single input is never
+// shifted.
 // "-" is standard input: it is spooled to a temporary file first (SQLite needs random access).
 #pragma once
 
@@ -38,6 +45,12 @@ struct InputReport {
     std::string path;
     std::string format;  // FormatInfo/FolderFormat name
     ReadStats stats;
+    // When several inputs were merged (merged true): the input's rank (declared, else its
+    // position), its clock and the offset added to its times.
+    bool merged = false;
+    std::string rank;
+    InputClock clock;
+    int64_t offset_ns = 0;
   };
   std::vector<File> read;
   std::vector<std::string> unclaimed;  // files of walked folders that no format claims
