@@ -24,6 +24,14 @@ struct StatusFigures {
   bool bounded = true;  // a file-backed store may have no real capacity
   std::vector<std::pair<std::string, uint64_t>> skipped;
   std::vector<LiveSource::Clock> clocks;
+  // Merged inputs and how their clocks were aligned ("clock.input<i>.*" metadata).
+  struct Input {
+    std::string rank, file, clock, basis, unaligned;
+    bool aligned = false;
+    int64_t offset_ns = 0;
+  };
+  std::vector<Input> inputs;
+  std::string timeline;  // "clock.timeline": the common time base, when every input had one
   uint64_t requests = 0, steps = 0;
   LiveSource::Capture capture;
 };
@@ -55,6 +63,29 @@ StatusFigures gather(ApiContext& ctx) {
       c.offset_ns = std::strtoll(v.c_str(), nullptr, 10);
       f.clocks.push_back(c);
     }
+    constexpr std::string_view kInput = "clock.input";
+    if (k.starts_with(kInput)) {
+      const size_t dot = k.find('.', kInput.size());
+      const std::string digits = k.substr(kInput.size(), dot - kInput.size());
+      if (dot == std::string::npos || digits.empty() || digits.size() > 6 ||
+          digits.find_first_not_of("0123456789") != std::string::npos) {
+        continue;
+      }
+      const size_t i = std::stoul(digits);
+      if (i >= f.inputs.size()) f.inputs.resize(i + 1);
+      StatusFigures::Input& in = f.inputs[i];
+      const std::string_view field = std::string_view(k).substr(dot + 1);
+      if (field == "rank") in.rank = v;
+      if (field == "file") in.file = v;
+      if (field == "clock") in.clock = v;
+      if (field == "basis") in.basis = v;
+      if (field == "unaligned") in.unaligned = v;
+      if (field == "offset_ns") {
+        in.aligned = true;
+        in.offset_ns = std::strtoll(v.c_str(), nullptr, 10);
+      }
+    }
+    if (k == "clock.timeline") f.timeline = v;
   }
   if (ctx.live != nullptr) {
     for (std::string& src : ctx.live->sources()) f.sources.push_back(std::move(src));
@@ -127,7 +158,40 @@ void handle_status(ApiContext& ctx, const httplib::Request&, httplib::Response& 
                 json_int(out, f.clocks[i].offset_ns);
                 out.put('}');
               }
-              out.put("],\"requests\":");
+              out.put("],\"inputs\":[");
+              for (size_t i = 0; i < f.inputs.size(); ++i) {
+                const StatusFigures::Input& in = f.inputs[i];
+                out.put(i == 0 ? "{\"index\":" : ",{\"index\":");
+                json_uint(out, i);
+                out.put(",\"rank\":");
+                json_string(out, in.rank);
+                out.put(",\"file\":");
+                json_string(out, in.file);
+                out.put(",\"clock\":");
+                json_string(out, in.clock);
+                out.put(",\"offset_ns\":");
+                if (in.aligned) {
+                  json_int(out, in.offset_ns);
+                } else {
+                  out.put("null");
+                }
+                out.put(",\"basis\":");
+                json_string(out, in.basis);
+                out.put(",\"unaligned\":");
+                if (in.aligned) {
+                  out.put("null");
+                } else {
+                  json_string(out, in.unaligned);
+                }
+                out.put('}');
+              }
+              out.put("],\"timeline\":");
+              if (f.timeline.empty()) {
+                out.put("null");
+              } else {
+                json_string(out, f.timeline);
+              }
+              out.put(",\"requests\":");
               json_uint(out, f.requests);
               out.put(",\"steps\":");
               json_uint(out, f.steps);

@@ -180,5 +180,47 @@ TEST(ServerFlameDiff, NoBaselineInStatusWithoutOne) {
   EXPECT_TRUE(parse_json(parser, status->body)["baseline"].is_null());
 }
 
+TEST(ServerStatus, MergedInputsAndTheirClocks) {
+  TestServer s;
+  {
+    auto w = s.store().writer();
+    w.set_metadata("clock.input0.rank", "0");
+    w.set_metadata("clock.input0.file", "rank0.sqlite");
+    w.set_metadata("clock.input0.clock", "Nsight Systems session");
+    w.set_metadata("clock.input0.offset_ns", "1696392839587175550");
+    w.set_metadata("clock.input0.basis", "TARGET_INFO_SESSION_START_TIME.utcEpochNs");
+    w.set_metadata("clock.input1.rank", "1");
+    w.set_metadata("clock.input1.file", "rank1.json");
+    w.set_metadata("clock.input1.unaligned", "no baseTimeNanoseconds");
+    w.set_metadata("clock.inputX.rank", "ignored: not an index");
+  }
+  simdjson::dom::parser parser;
+  auto status = s.get("/api/status");
+  ASSERT_TRUE(status);
+  element st = parse_json(parser, status->body);
+  array inputs;
+  ASSERT_EQ(st["inputs"].get(inputs), simdjson::SUCCESS) << status->body;
+  ASSERT_EQ(inputs.size(), 2u);
+  element a = inputs.at(0);
+  EXPECT_EQ(uint64_t(a["index"]), 0u);
+  EXPECT_EQ(std::string_view(a["file"]), "rank0.sqlite");
+  EXPECT_EQ(int64_t(a["offset_ns"]), 1696392839587175550);
+  EXPECT_EQ(std::string_view(a["basis"]), "TARGET_INFO_SESSION_START_TIME.utcEpochNs");
+  EXPECT_TRUE(a["unaligned"].is_null());
+  element b = inputs.at(1);
+  EXPECT_EQ(std::string_view(b["rank"]), "1");
+  EXPECT_TRUE(b["offset_ns"].is_null());
+  EXPECT_EQ(std::string_view(b["unaligned"]), "no baseTimeNanoseconds");
+  // Not every input aligned: no common timeline.
+  EXPECT_TRUE(st["timeline"].is_null());
+
+  TestServer plain;
+  simdjson::dom::parser p2;
+  auto st2 = plain.get("/api/status");
+  ASSERT_TRUE(st2);
+  element doc = parse_json(p2, st2->body);
+  EXPECT_EQ(array(doc["inputs"]).size(), 0u);
+}
+
 }  // namespace
 }  // namespace huoyan::server::testing
