@@ -29,8 +29,18 @@ Status load_inputs(const std::vector<std::string>& paths, TraceStore& store, boo
     std::fprintf(stderr, "huoyan: skipped %s: not a recognised trace\n", path.c_str());
   }
   if (r.ok() && report_clocks && report.read.size() >= 2 && report.read.front().merged) {
-    std::fprintf(stderr, "huoyan: clocks of %zu merged inputs (common timeline: Unix epoch ns):\n",
-                 report.read.size());
+    size_t aligned = 0;
+    for (const InputReport::File& f : report.read) aligned += f.clock.aligned() ? 1 : 0;
+    if (aligned == report.read.size()) {
+      std::fprintf(stderr,
+                   "huoyan: clocks of %zu merged inputs (common timeline: Unix epoch ns):\n",
+                   report.read.size());
+    } else {
+      std::fprintf(stderr,
+                   "huoyan: clocks of %zu merged inputs (%zu aligned on the Unix epoch; the "
+                   "others keep their own clock, so their times do not line up):\n",
+                   report.read.size(), aligned);
+    }
     for (const InputReport::File& f : report.read) {
       std::fprintf(stderr, "huoyan:   %s\n",
                    clock_report_line(f.rank, f.path, f.clock, f.offset_ns).c_str());
