@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "src/readers/sqlite_db.h"
+#include "src/readers/sqlite_int_rows.h"
 
 namespace huoyan {
 namespace {
@@ -33,20 +34,32 @@ std::string_view memcpy_kind_name(int64_t k) {
 // Device ids beyond this are not real devices (a damaged export): such rows are skipped.
 constexpr int64_t kMaxDevice = 1 << 16;
 
-// "[a, b, c]" (a Kineto-style grid/block arg) written into `buf` (at least 72 bytes).
-std::string_view triple(char* buf, int64_t a, int64_t b, int64_t c) {
-  char* p = buf;
-  *p++ = '[';
-  p = std::to_chars(p, buf + 24, a).ptr;
-  *p++ = ',';
-  *p++ = ' ';
-  p = std::to_chars(p, p + 20, b).ptr;
-  *p++ = ',';
-  *p++ = ' ';
-  p = std::to_chars(p, p + 20, c).ptr;
-  *p++ = ']';
-  return {buf, static_cast<size_t>(p - buf)};
-}
+// "[a, b, c]", a Kineto-style grid/block arg. Consecutive kernels mostly repeat their launch
+// shape, so the text of the last triple is kept.
+class Triple {
+ public:
+  std::string_view text(int64_t a, int64_t b, int64_t c) {
+    if (len_ != 0 && a == a_ && b == b_ && c == c_) return {buf_, len_};
+    a_ = a, b_ = b, c_ = c;
+    char* p = buf_;
+    *p++ = '[';
+    p = std::to_chars(p, buf_ + 24, a).ptr;
+    *p++ = ',';
+    *p++ = ' ';
+    p = std::to_chars(p, p + 20, b).ptr;
+    *p++ = ',';
+    *p++ = ' ';
+    p = std::to_chars(p, p + 20, c).ptr;
+    *p++ = ']';
+    len_ = static_cast<size_t>(p - buf_);
+    return {buf_, len_};
+  }
+
+ private:
+  char buf_[72];
+  size_t len_ = 0;
+  int64_t a_ = 0, b_ = 0, c_ = 0;
+};
 
 // NVTX event types (ENUM_NSYS_EVENT_TYPE).
 bool is_nvtx_range(int64_t t) { return t == 59 || t == 60 || t == 70 || t == 71; }
@@ -211,57 +224,74 @@ class Import {
   bool times(const SqliteStmt& st, int64_t* ts, int64_t* dur) {
     return row_times(st, "nsys", store_.skips(), &stats_, ts, dur);
   }
+  bool times(const SqliteIntRows::Row& r, int64_t* ts, int64_t* dur) {
+    return row_times(r, "nsys", store_.skips(), &stats_, ts, dur);
+  }
 
   void append(const Event& e, std::span<const Arg> args = {}) {
     w_.append(e, args);
     ++stats_.events;
   }
 
+  // Calls row(r) for every row of `columns` of `table` (see SqliteIntRows), in rowid order.
+  template <typename F>
+  Status for_each_row(const char* table, std::span<const char* const> columns, F&& row) {
+    auto rows = SqliteIntRows::open(db_, table, columns);
+    if (!rows.ok()) return rows.status();
+    for (;;) {
+      auto batch = rows->next();
+      if (!batch.ok()) return batch.status();
+      if (batch->empty()) return OkStatus();
+      for (const SqliteIntRows::Row& r : *batch) row(r);
+    }
+  }
+
   Status read_runtime() {
     if (columns_[kRuntime].empty()) return OkStatus();
-    auto st = db_.prepare(fmt::format("SELECT start, end, nameId, {}, {} FROM {}",
-                                      col(kRuntime, "globalTid"), col(kRuntime, "correlationId"),
-                                      kRuntime));
-    if (!st.ok()) return st.status();
-    auto rows = db_.scalar(fmt::format("SELECT count(*) FROM {}", kRuntime));
-    if (rows.ok() && *rows > 0) launches_.reserve(static_cast<size_t>(*rows));
-    int rc;
-    while ((rc = st->step()) == SQLITE_ROW) {
+    auto count = db_.scalar(fmt::format("SELECT count(*) FROM {}", kRuntime));
+    if (count.ok() && *count > 0) launches_.reserve(static_cast<size_t>(*count));
+    static constexpr const char* kColumns[] = {"start", "end", "nameId", "globalTid",
+                                               "correlationId"};
+    return for_each_row(kRuntime, kColumns, [&](const SqliteIntRows::Row& r) {
       Event e;
-      if (!times(*st, &e.ts, &e.dur)) continue;
+      if (!times(r, &e.ts, &e.dur)) return;
       e.kind = EventKind::kSpan;
       e.cat = cat_runtime_;
-      e.name = name_of(st->i64(2));
-      e.track = host_track(st->i64(3));
-      e.id = st->is_null(4) ? 0 : static_cast<uint64_t>(st->i64(4));
+      e.name = name_of(r.v[2]);
+      e.track = host_track(r.v[3]);
+      e.id = static_cast<uint64_t>(r.v[4]);  // NULL reads 0: no launch
       if (e.id != 0) launches_[e.id] = {e.track, e.ts};
       append(e);
-    }
-    if (rc != SQLITE_DONE) return db_.error(fmt::format("cannot read {}", kRuntime));
-    return OkStatus();
+    });
   }
 
   Status read_device(const char* table, EventKind kind) {
     if (columns_[table].empty()) return OkStatus();
-    std::string sql =
-        fmt::format("SELECT start, end, deviceId, streamId, {}", col(table, "correlationId"));
-    if (kind == EventKind::kKernel) {
-      const char* name = columns_[table].count("demangledName") ? "demangledName" : "shortName";
-      sql += fmt::format(", \"{}\"", name);
-      for (const char* c : {"gridX", "gridY", "gridZ", "blockX", "blockY", "blockZ",
-                            "registersPerThread", "staticSharedMemory", "dynamicSharedMemory"}) {
-        sql += ", " + col(table, c);
-      }
-    } else {
-      sql += ", " + col(table, "bytes");
-      sql += ", " + (kind == EventKind::kMemcpy ? col(table, "copyKind") : std::string("NULL"));
-    }
-    sql += fmt::format(" FROM {}", table);
-    auto st = db_.prepare(sql);
-    if (!st.ok()) return st.status();
+    const bool demangled = columns_[table].count("demangledName") != 0;
+    const char* const kernel_columns[] = {"start",
+                                          "end",
+                                          "deviceId",
+                                          "streamId",
+                                          "correlationId",
+                                          demangled ? "demangledName" : "shortName",
+                                          "gridX",
+                                          "gridY",
+                                          "gridZ",
+                                          "blockX",
+                                          "blockY",
+                                          "blockZ",
+                                          "registersPerThread",
+                                          "staticSharedMemory",
+                                          "dynamicSharedMemory"};
+    static constexpr const char* kCopyColumns[] = {"start",         "end",   "deviceId", "streamId",
+                                                   "correlationId", "bytes", "copyKind"};
+    const std::span<const char* const> columns =
+        kind == EventKind::kKernel   ? std::span<const char* const>(kernel_columns)
+        : kind == EventKind::kMemcpy ? std::span<const char* const>(kCopyColumns)
+                                     : std::span<const char* const>(kCopyColumns).first(6);
 
-    // Which optional columns exist is known once; values are read without per-row type checks
-    // (a NULL in a present column reads as 0), which keeps the loop near SQLite's own speed.
+    // Which optional columns exist is known once: an absent one is no arg, a NULL in a present
+    // one reads 0.
     const Columns& have = columns_[table];
     const auto all = [&have](std::initializer_list<const char*> cs) {
       for (const char* c : cs) {
@@ -276,44 +306,39 @@ class Import {
     const bool has_bytes = all({"bytes"});
     std::vector<StringId> memcpy_names;
     std::array<Arg, 6> args;
-    char grid[72], block[72];
-    int rc;
-    while ((rc = st->step()) == SQLITE_ROW) {
+    Triple grid, block;
+    return for_each_row(table, columns, [&](const SqliteIntRows::Row& r) {
       Event e;
-      if (!times(*st, &e.ts, &e.dur)) continue;
-      const int64_t device = st->i64(2), stream = st->i64(3);
+      if (!times(r, &e.ts, &e.dur)) return;
+      const int64_t device = r.v[2], stream = r.v[3];
       if (device < 0 || device > kMaxDevice) {
         store_.skips().add("nsys: device id out of range");
         ++stats_.skipped;
-        continue;
+        return;
       }
       e.kind = kind;
       e.track = device_track(device, stream);
-      e.id = static_cast<uint64_t>(st->i64(4));
+      e.id = static_cast<uint64_t>(r.v[4]);
       size_t n = 0;
       args[n++] = {k_device_, ArgValue::Int(device)};
       args[n++] = {k_stream_, ArgValue::Int(stream)};
       if (kind == EventKind::kKernel) {
         e.cat = cat_kernel_;
-        e.name = name_of(st->i64(5));
-        if (has_grid) {
-          args[n++] = {k_grid_, ArgValue::Json(triple(grid, st->i64(6), st->i64(7), st->i64(8)))};
-        }
+        e.name = name_of(r.v[5]);
+        if (has_grid) args[n++] = {k_grid_, ArgValue::Json(grid.text(r.v[6], r.v[7], r.v[8]))};
         if (has_block) {
-          args[n++] = {k_block_,
-                       ArgValue::Json(triple(block, st->i64(9), st->i64(10), st->i64(11)))};
+          args[n++] = {k_block_, ArgValue::Json(block.text(r.v[9], r.v[10], r.v[11]))};
         }
-        if (has_regs) args[n++] = {k_registers_, ArgValue::Int(st->i64(12))};
+        if (has_regs) args[n++] = {k_registers_, ArgValue::Int(r.v[12])};
         if (has_shared) {
-          const uint64_t bytes =
-              static_cast<uint64_t>(st->i64(13)) + static_cast<uint64_t>(st->i64(14));
+          const uint64_t bytes = static_cast<uint64_t>(r.v[13]) + static_cast<uint64_t>(r.v[14]);
           args[n++] = {k_shared_, ArgValue::Int(static_cast<int64_t>(bytes))};
         }
       } else {
-        if (has_bytes) args[n++] = {k_bytes_, ArgValue::Int(st->i64(5))};
+        if (has_bytes) args[n++] = {k_bytes_, ArgValue::Int(r.v[5])};
         if (kind == EventKind::kMemcpy) {
           e.cat = cat_memcpy_;
-          const int64_t k = st->is_null(6) ? 0 : st->i64(6);
+          const int64_t k = r.v[6];
           const size_t slot = k >= 0 && k < 14 ? static_cast<size_t>(k) : 0;
           if (memcpy_names.empty()) memcpy_names.assign(14, 0);
           if (memcpy_names[slot] == 0) {
@@ -328,14 +353,12 @@ class Import {
       }
       append(e, {args.data(), n});
       link(e);
-    }
-    if (rc != SQLITE_DONE) return db_.error(fmt::format("cannot read {}", table));
-    return OkStatus();
+    });
   }
 
   // Flow from the runtime call that launched `device_event` to it.
   void link(const Event& device_event) {
-    if (device_event.id == 0) return;
+    if (device_event.id == 0 || launches_.empty()) return;
     auto it = launches_.find(device_event.id);
     if (it == launches_.end()) return;
     Event s;

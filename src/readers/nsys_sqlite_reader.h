@@ -18,6 +18,8 @@
 // greenContextId) are read; tables are created lazily by nsys, so a missing activity table is
 // simply empty. A present table without a required column is an error naming table and column;
 // rows with a NULL start/end or end < start are skipped and counted.
+// The activity tables (millions of rows in a real capture) are read through SqliteIntRows: their
+// pages are decoded directly, ahead of the import on a second thread, with SQLite's values.
 #pragma once
 
 #include <set>

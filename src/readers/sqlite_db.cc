@@ -1,5 +1,10 @@
 #include "src/readers/sqlite_db.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <cstring>
 #include <filesystem>
@@ -45,22 +50,42 @@ std::string_view SqliteStmt::text(int col) const {
 }
 
 SqliteDb::SqliteDb(SqliteDb&& o) noexcept
-    : path_(std::move(o.path_)), db_(o.db_), tables_(std::move(o.tables_)) {
+    : path_(std::move(o.path_)),
+      db_(o.db_),
+      tables_(std::move(o.tables_)),
+      image_(o.image_),
+      mapped_(o.mapped_) {
   o.db_ = nullptr;
+  o.image_ = {};
+  o.mapped_ = false;
 }
 
 SqliteDb& SqliteDb::operator=(SqliteDb&& o) noexcept {
   if (this != &o) {
     sqlite3_close_v2(db_);
+    unmap();
     path_ = std::move(o.path_);
     db_ = o.db_;
     tables_ = std::move(o.tables_);
+    image_ = o.image_;
+    mapped_ = o.mapped_;
     o.db_ = nullptr;
+    o.image_ = {};
+    o.mapped_ = false;
   }
   return *this;
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+SqliteDb::~SqliteDb() {
+  sqlite3_close_v2(db_);
+  unmap();
+}
+
+void SqliteDb::unmap() {
+  if (mapped_) ::munmap(const_cast<uint8_t*>(image_.data()), image_.size());
+  image_ = {};
+  mapped_ = false;
+}
 
 Status SqliteDb::error(std::string_view what) const {
   return Status::Error(
@@ -87,6 +112,9 @@ Result<SqliteDb> SqliteDb::open(const std::string& path) {
         sqlite3_deserialize(db.db_, "main", buf, bytes->size(), bytes->size(),
                             SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY);
     if (rc != SQLITE_OK) return db.error("cannot load the decompressed database");
+    sqlite3_int64 size = 0;
+    const unsigned char* image = sqlite3_serialize(db.db_, "main", &size, SQLITE_SERIALIZE_NOCOPY);
+    if (image != nullptr) db.image_ = {image, static_cast<size_t>(size)};
   } else {
     // immutable=1: no locks and no -shm/-wal files next to the input (a WAL-mode database opened
     // read-only otherwise creates them, even in a shared read-only collection). Only when a
@@ -101,6 +129,17 @@ Result<SqliteDb> SqliteDb::open(const std::string& path) {
     }
     // Map the file instead of read() into the page cache: the scans are sequential and large.
     sqlite3_exec(db.db_, "PRAGMA mmap_size=1099511627776", nullptr, nullptr, nullptr);
+    // Our own read-only map for SqliteIntRows (not with a live log: the file's pages are stale).
+    const int fd = live_wal ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat sb {};
+    if (fd >= 0 && ::fstat(fd, &sb) == 0 && sb.st_size > 0) {
+      void* p = ::mmap(nullptr, static_cast<size_t>(sb.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) {
+        db.image_ = {static_cast<const uint8_t*>(p), static_cast<size_t>(sb.st_size)};
+        db.mapped_ = true;
+      }
+    }
+    if (fd >= 0) ::close(fd);
   }
   auto st = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')");
   if (!st.ok()) {
@@ -186,24 +225,30 @@ TrackId offset_device_track(TraceStore& store, TraceStore::Writer& w, DeviceType
   return id;
 }
 
-bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips, ReadStats* stats,
-               int64_t* ts, int64_t* dur) {
+bool row_times(bool no_time, int64_t start, int64_t end, std::string_view format,
+               SkipCounters& skips, ReadStats* stats, int64_t* ts, int64_t* dur) {
   const char* problem = nullptr;
-  if (st.is_null(0) || st.is_null(1)) {
+  if (no_time) {
     problem = "row without start or end";
-  } else {
-    *ts = st.i64(0);
-    const int64_t end = st.i64(1);
-    if (end < *ts) {
-      problem = "row with end before start";
-    } else if (__builtin_sub_overflow(end, *ts, dur)) {  // start < 0 and end near INT64_MAX
-      problem = "row with a duration beyond int64";
-    }
+  } else if (end < start) {
+    problem = "row with end before start";
+  } else if (__builtin_sub_overflow(end, start, dur)) {  // start < 0 and end near INT64_MAX
+    problem = "row with a duration beyond int64";
   }
-  if (problem == nullptr) return true;
+  if (problem == nullptr) {
+    *ts = start;
+    return true;
+  }
   skips.add(fmt::format("{}: {}", format, problem));
   ++stats->skipped;
   return false;
+}
+
+bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips, ReadStats* stats,
+               int64_t* ts, int64_t* dur) {
+  const bool no_time = st.is_null(0) || st.is_null(1);
+  return row_times(no_time, no_time ? 0 : st.i64(0), no_time ? 0 : st.i64(1), format, skips, stats,
+                   ts, dur);
 }
 
 }  // namespace huoyan

@@ -1,15 +1,17 @@
 // Read-only access to the SQLite databases some profilers export (Nsight Systems, msprof): open a
 // file (plain, or gzip-compressed: then decompressed into memory), list its tables and columns,
-// and step through prepared statements. Every error names the file.
+// and step through prepared statements (big tables of integers: sqlite_int_rows.h). Every error
+// names the file.
 //
-// Ownership: SqliteDb owns the connection, SqliteStmt the statement; a statement must not outlive
-// its database. Not thread-safe (one reader thread per database).
+// Ownership: SqliteDb owns the connection and the mapped image, SqliteStmt the statement; a
+// statement must not outlive its database. Not thread-safe (one reader thread per database).
 #pragma once
 
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,12 +49,6 @@ class SqliteStmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-// Start and end of the current row in columns 0 and 1, as ts and duration. A row without
-// either, with its end before its start, or with a duration beyond int64 is unusable: counted
-// in `skips` ("<format>: row without start or end", …) and in stats->skipped, and false.
-bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips, ReadStats* stats,
-               int64_t* ts, int64_t* dur);
-
 class SqliteDb {
  public:
   // Opens `path` read-only. A gzip file is decompressed into memory first. Fails with
@@ -76,13 +72,29 @@ class SqliteDb {
   Status error(std::string_view what) const;
   // Single integer of a query ("select count(*) …"), or an error.
   Result<int64_t> scalar(const std::string& sql) const;
+  // The bytes of the database file when they can be read directly (SqliteIntRows): a plain file
+  // with no live write-ahead log (mapped read-only), or the decompressed copy of a gzip file.
+  // Empty otherwise. Safe to read from any thread while the database lives.
+  std::span<const uint8_t> image() const { return image_; }
 
  private:
   SqliteDb() = default;
+  void unmap();
   std::string path_;
   sqlite3* db_ = nullptr;
   std::set<std::string, std::less<>> tables_;
+  std::span<const uint8_t> image_;
+  bool mapped_ = false;  // image_ is our mmap of the file (else SQLite's own memory, or empty)
 };
+
+// Start and end of the current row in columns 0 and 1, as ts and duration. A row without
+// either, with its end before its start, or with a duration beyond int64 is unusable: counted
+// in `skips` ("<format>: row without start or end", …) and in stats->skipped, and false.
+bool row_times(const SqliteStmt& st, std::string_view format, SkipCounters& skips, ReadStats* stats,
+               int64_t* ts, int64_t* dur);
+// The same check on values already read (`no_time`: start or end is NULL).
+bool row_times(bool no_time, int64_t start, int64_t end, std::string_view format,
+               SkipCounters& skips, ReadStats* stats, int64_t* ts, int64_t* dur);
 
 // A profiler's string table (nsys StringIds, msprof STRING_IDS: id → text) interned into a store.
 class StringIdTable {
