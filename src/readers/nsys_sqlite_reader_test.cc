@@ -414,6 +414,42 @@ TEST_F(NsysSqliteReaderTest, IntRowsOfGeneratedKernelsComeFromPages) {
   }
 }
 
+// In WAL mode the newest rows may live only in the -wal file: the rows must come from SQLite.
+TEST_F(NsysSqliteReaderTest, IntRowsOfAWalDatabaseAreSqlites) {
+  testing::NsysDbSpec spec;
+  spec.kernels = 3000;
+  const std::string path = make("wal.sqlite", spec);
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &writer), SQLITE_OK);
+  // Kept open with checkpoints off, so the new rows stay in the -wal file.
+  ASSERT_EQ(sqlite3_exec(writer,
+                         "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"
+                         "INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL SELECT * FROM "
+                         "CUPTI_ACTIVITY_KIND_KERNEL LIMIT 500;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(writer);
+  auto db = SqliteDb::open(path);
+  ASSERT_TRUE(db.ok());
+  auto rows = SqliteIntRows::open(*db, "CUPTI_ACTIVITY_KIND_KERNEL", kKernelColumns, true);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  uint64_t n = 0;
+  int64_t start_sum = 0;
+  for (;;) {
+    auto batch = rows->next();
+    ASSERT_TRUE(batch.ok()) << batch.status().message();
+    if (batch->empty()) break;
+    for (const SqliteIntRows::Row& r : *batch) {
+      start_sum += r.v[0];
+      ++n;
+    }
+  }
+  EXPECT_EQ(rows->direct_rows(), 0u) << "pages of a WAL database were read directly";
+  EXPECT_EQ(n, 3500u);
+  EXPECT_EQ(start_sum, query(path, "SELECT sum(start) FROM CUPTI_ACTIVITY_KIND_KERNEL"));
+  sqlite3_close(writer);
+}
+
 // Values the direct path cannot read itself (reals, text, blobs, records on overflow pages,
 // columns added later with a default) and integers of every width come out as SQLite's.
 TEST_F(NsysSqliteReaderTest, IntRowsOfEveryValueTypeAreSqlites) {

@@ -313,8 +313,10 @@ Result<SqliteIntRows> SqliteIntRows::open(const SqliteDb& db, const std::string&
       const uint32_t raw = be16(image.data() + 16);
       pages->page_size = raw == 1 ? 65536 : raw;
       const size_t reserved = image[20];
+      // Bytes 18-19 are 1 in rollback-journal mode, 2 in WAL mode, where the newest pages may
+      // still be in the -wal file rather than here: only SQLite reads those right.
       direct = pages->page_size >= 512 && std::has_single_bit(pages->page_size) &&
-               pages->page_size >= reserved + 480;
+               pages->page_size >= reserved + 480 && image[18] == 1 && image[19] == 1;
       pages->usable = pages->page_size - reserved;
       pages->pages = direct ? image.size() / pages->page_size : 0;
       pages->image = image.data();
@@ -343,6 +345,7 @@ Status SqliteIntRows::start_sqlite(bool after_last) {
   auto st = db_->prepare(sql);
   if (!st.ok()) return st.status();
   scan_ = std::move(*st);
+  scan_done_ = false;
   buffer_.resize(1024);
   return OkStatus();
 }
@@ -371,6 +374,7 @@ Result<std::span<const SqliteIntRows::Row>> SqliteIntRows::next() {
     auto rows = next_direct(&switched);
     if (!rows.ok() || !rows->empty() || !switched) return rows;
   }
+  if (scan_done_) return std::span<const Row>();
   size_t n = 0;
   int rc = SQLITE_ROW;
   const int first = scan_has_rowid_ ? 1 : 0;
@@ -392,6 +396,7 @@ Result<std::span<const SqliteIntRows::Row>> SqliteIntRows::next() {
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
     return db_->error(fmt::format("cannot read {}", table_));
   }
+  scan_done_ = rc == SQLITE_DONE;
   return std::span<const Row>(buffer_.data(), n);
 }
 

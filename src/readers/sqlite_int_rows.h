@@ -70,6 +70,7 @@ class SqliteIntRows {
   bool have_last_ = false;
   int64_t last_rowid_ = 0;
   bool scan_has_rowid_ = false;  // scan_'s column 0 is the rowid
+  bool scan_done_ = false;       // scan_ returned SQLITE_DONE (stepping again would restart it)
   uint64_t direct_rows_ = 0;
   SqliteStmt by_rowid_, scan_;
   std::vector<Row> buffer_;  // rows read through scan_
