@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -33,8 +34,13 @@ const fs::path kSample = fs::path(HUOYAN_TESTDATA_REAL) /
                          "ascend/mindinsight/tests/utils/resource/profiler/"
                          "PROF_000001_20230818142704322_COJGGGCANRMICFBC";
 
+// A folder of this process's own: ctest runs the tests of this file in parallel processes.
+fs::path scratch() {
+  return fs::path(::testing::TempDir()) / ("huoyan_aclprof_" + std::to_string(::getpid()));
+}
+
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / name;
+  const fs::path dir = scratch() / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -95,7 +101,7 @@ class CannAclprofTest : public ::testing::Test {
     acl_ = af();
     acl_->reset();
     dir_ = fresh_dir("aclprof_result");
-    msprof_log_ = fs::path(::testing::TempDir()) / "msprof_double.log";
+    msprof_log_ = scratch() / "msprof_double.log";
     fs::remove(msprof_log_);
     context_.store = &store_;
     context_.clocks = &clocks_;
@@ -129,8 +135,7 @@ class CannAclprofTest : public ::testing::Test {
   ScopedEnv mode_{"HUOYAN_MSPROF_DOUBLE_MODE", nullptr};
   fs::path dir_;
   fs::path msprof_log_;
-  ScopedEnv log_{"HUOYAN_MSPROF_DOUBLE_LOG",
-                 (fs::path(::testing::TempDir()) / "msprof_double.log").c_str()};
+  ScopedEnv log_{"HUOYAN_MSPROF_DOUBLE_LOG", (scratch() / "msprof_double.log").c_str()};
   TraceStore store_;
   ClockSync clocks_;
   CollectorContext context_;
