@@ -99,3 +99,34 @@ test('kernels grouped by device show busy time, balance and open the device flam
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('status lists merged inputs with their clock offsets and the unaligned ones', async () => {
+  const { page, problems } = await openPage(browser.context);
+  // The documented /api/status shape of `huoyan serve rank0.sqlite rank1.json`.
+  const real = await (await fetch(`${BASE_URL}/api/status`)).json();
+  const status = {
+    ...real,
+    inputs: [
+      { index: 0, rank: '0', file: 'rank0.sqlite', clock: 'Nsight Systems session', offset_ns: 1696392839587175550,
+        basis: 'TARGET_INFO_SESSION_START_TIME.utcEpochNs', unaligned: null },
+      { index: 1, rank: '1', file: 'rank1.json', clock: '', offset_ns: null, basis: '', unaligned: 'no sync info (no baseTimeNanoseconds)' },
+    ],
+    timeline: null,
+  };
+  await page.route('**/api/status', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(status) }));
+  await page.goto(`${BASE_URL}/#/status`);
+  await page.waitForSelector('.merged-inputs tbody tr');
+  const rows = await page.$$eval('.merged-inputs tbody tr', (trs) =>
+    trs.map((tr) => ({ unaligned: tr.classList.contains('unaligned'), cells: [...tr.cells].map((c) => c.textContent.trim()) })));
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0].cells[1], 'rank0.sqlite');
+  assert.equal(rows[0].cells[4], 'TARGET_INFO_SESSION_START_TIME.utcEpochNs');
+  assert.notEqual(rows[0].cells[3], 'unaligned');
+  assert.equal(rows[0].unaligned, false);
+  assert.deepEqual(rows[1].cells.slice(3), ['unaligned', 'no sync info (no baseTimeNanoseconds)']);
+  assert.equal(rows[1].unaligned, true);
+  assert.match(await page.textContent('.merged-inputs'), /Not every input could be aligned/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
