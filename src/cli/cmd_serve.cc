@@ -14,9 +14,9 @@
 
 #include <fmt/format.h>
 
+#include "huoyan/server.h"
 #include "src/cli/cli_common.h"
 #include "src/cli/commands.h"
-#include "huoyan/server.h"
 
 // The web UI is a separate library (web/); a CLI built without it serves the API only.
 #if __has_include(<huoyan_web/server_assets.h>)

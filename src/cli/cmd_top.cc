@@ -26,8 +26,9 @@ void print_table(const std::vector<KernelStat>& rows, size_t total_rows, GroupBy
   size_t width = 4;
   for (const auto& r : rows) width = std::max(width, std::min<size_t>(r.name.size(), 60));
   const char* head = by == GroupBy::kName ? "kernel" : by == GroupBy::kStream ? "stream" : "device";
-  std::string out = fmt::format("{:<{}}  {:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>6}\n",
-                                head, width, "count", "total", "mean", "p50", "p99", "max", "share");
+  std::string out =
+      fmt::format("{:<{}}  {:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>6}\n", head, width,
+                  "count", "total", "mean", "p50", "p99", "max", "share");
   for (const auto& r : rows) {
     std::string name = r.name.size() > 60 ? r.name.substr(0, 57) + "..." : r.name;
     out += fmt::format("{:<{}}  {:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>5.1f}%\n", name,
@@ -35,7 +36,8 @@ void print_table(const std::vector<KernelStat>& rows, size_t total_rows, GroupBy
                        format_duration(r.p50_ns), format_duration(r.p99_ns),
                        format_duration(r.max_ns), r.share * 100.0);
   }
-  if (total_rows > rows.size()) out += fmt::format("({} more rows; --limit 0 shows all)\n", total_rows - rows.size());
+  if (total_rows > rows.size())
+    out += fmt::format("({} more rows; --limit 0 shows all)\n", total_rows - rows.size());
   if (rows.empty()) out += "(no device events: no kernel-kind events and no device tracks)\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
@@ -55,13 +57,13 @@ void print_devices(const std::vector<KernelStat>& rows, double imbalance) {
       top += fmt::format("{} {:.0f}%", k.name.size() > 40 ? k.name.substr(0, 37) + "..." : k.name,
                          k.share * 100.0);
     }
-    out += fmt::format("{:<{}}  {:>12}  {:>5.1f}%  {:>7.1f}%  {}\n", r.name.substr(0, 40), width,
-                       format_duration(r.busy_ns), r.utilization * 100.0, r.busy_vs_max * 100.0,
-                       top);
+    out +=
+        fmt::format("{:<{}}  {:>12}  {:>5.1f}%  {:>7.1f}%  {}\n", r.name.substr(0, 40), width,
+                    format_duration(r.busy_ns), r.utilization * 100.0, r.busy_vs_max * 100.0, top);
   }
   if (rows.size() > 1) {
-    out += fmt::format("imbalance: {:.1f}% (busiest − least busy, over busiest)\n",
-                       imbalance * 100.0);
+    out +=
+        fmt::format("imbalance: {:.1f}% (busiest − least busy, over busiest)\n", imbalance * 100.0);
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
 }

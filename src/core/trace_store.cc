@@ -9,11 +9,16 @@ namespace huoyan {
 
 std::string_view device_type_name(DeviceType t) {
   switch (t) {
-    case DeviceType::kCpu: return "CPU";
-    case DeviceType::kGpu: return "GPU";
-    case DeviceType::kNpu: return "NPU";
-    case DeviceType::kOther: return "Device";
-    case DeviceType::kNone: return "";
+    case DeviceType::kCpu:
+      return "CPU";
+    case DeviceType::kGpu:
+      return "GPU";
+    case DeviceType::kNpu:
+      return "NPU";
+    case DeviceType::kOther:
+      return "Device";
+    case DeviceType::kNone:
+      return "";
   }
   return "";
 }
@@ -27,8 +32,8 @@ TraceStore::TraceStore(StoreOptions options)
     : options_(options), strings_(std::make_shared<StringTable>()) {
   if (options_.capacity_events == 0) options_.capacity_events = 1;
   // Eviction granularity is one chunk: at most 1/8 of the capacity (or one event) is given up.
-  chunk_events_ = static_cast<uint32_t>(
-      std::clamp<size_t>(options_.capacity_events / 8, 1, size_t{1} << 16));
+  chunk_events_ =
+      static_cast<uint32_t>(std::clamp<size_t>(options_.capacity_events / 8, 1, size_t{1} << 16));
   max_steps_ = std::max<size_t>(4096, options_.capacity_events / 4);
   max_requests_ = std::max<size_t>(4096, options_.capacity_events / 16);
 }
@@ -243,9 +248,15 @@ void TraceStore::Writer::mark_request(StringId request, RequestMark mark, int64_
   RequestInfo& info = store_->request_entry_locked(request);
   ts = shifted(ts, store_->time_offset_);
   switch (mark) {
-    case RequestMark::kArrival: info.arrival = ts; break;
-    case RequestMark::kFirstToken: info.first_token = ts; break;
-    case RequestMark::kFinish: info.finish = ts; break;
+    case RequestMark::kArrival:
+      info.arrival = ts;
+      break;
+    case RequestMark::kFirstToken:
+      info.first_token = ts;
+      break;
+    case RequestMark::kFinish:
+      info.finish = ts;
+      break;
   }
 }
 
@@ -391,10 +402,9 @@ std::vector<std::pair<std::string, std::string>> TraceStore::metadata() const {
 
 EventView Snapshot::at(EventSeq seq) const {
   // Chunks are consecutive in sequence order; find the last one starting at or before seq.
-  auto it = std::upper_bound(chunks_.begin(), chunks_.end(), seq,
-                             [](EventSeq s, const std::shared_ptr<const Chunk>& c) {
-                               return s < c->first_seq();
-                             });
+  auto it = std::upper_bound(
+      chunks_.begin(), chunks_.end(), seq,
+      [](EventSeq s, const std::shared_ptr<const Chunk>& c) { return s < c->first_seq(); });
   const Chunk* c = (it - 1)->get();
   const auto i = static_cast<uint32_t>(seq - c->first_seq());
   return EventView{&c->event(i), c, seq};

@@ -53,8 +53,8 @@ struct Track {
   StringId name = 0;       // thread_name metadata
   int32_t sort_index = 0;
   bool has_sort_index = false;
-  uint32_t process = 0;          // index into the process table
-  uint64_t device_events = 0;    // events of a device kind seen on this track
+  uint32_t process = 0;        // index into the process table
+  uint64_t device_events = 0;  // events of a device kind seen on this track
 };
 
 struct StepMember {
