@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "src/collect/cann/ascendcl_library.h"
+
 namespace huoyan {
 
 namespace {
@@ -19,11 +21,6 @@ const char* acl_error_name(aclprof::Error e) {
   }
 }
 
-std::string dirname_of(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
 }  // namespace
 
 std::string acl_error_text(const char* call, aclprof::Error error) {
@@ -33,19 +30,8 @@ std::string acl_error_text(const char* call, aclprof::Error error) {
 }
 
 Result<std::unique_ptr<AclProfSession>> AclProfSession::open(const std::string& explicit_path) {
-  std::vector<std::string> defaults = library_paths_under_env(
-      {"ASCEND_TOOLKIT_HOME", "ASCEND_HOME_PATH"}, "lib64", "libascendcl.so");
-  defaults.push_back("libascendcl.so");
-  defaults.push_back("/usr/local/Ascend/ascend-toolkit/latest/lib64/libascendcl.so");
-  defaults.push_back("/usr/local/Ascend/cann/lib64/libascendcl.so");
-  auto lib =
-      DynamicLibrary::open("libascendcl.so not found",
-                           library_candidates(explicit_path, "HUOYAN_ASCENDCL_LIBRARY", defaults));
-  if (!lib.ok()) {
-    return Status::Error(lib.status().message() +
-                         "; install the CANN toolkit (and source its set_env.sh) or set "
-                         "HUOYAN_ASCENDCL_LIBRARY");
-  }
+  auto lib = open_ascendcl(explicit_path);
+  if (!lib.ok()) return lib.status();
   std::unique_ptr<AclProfSession> s(new AclProfSession);
   s->path_ = lib.value().path();
   // The aclprof* functions live in libmsprofiler.so, which libascendcl.so pulls in (torch_npu
@@ -65,15 +51,7 @@ Result<std::unique_ptr<AclProfSession>> AclProfSession::open(const std::string& 
     need("aclprofStart", &a.start);
     need("aclprofStop", &a.stop);
   };
-  std::string missing;
-  bind_all(lib.value(), &missing);
-  if (!missing.empty()) {
-    const std::string dir = dirname_of(s->path_);
-    auto prof = DynamicLibrary::open(
-        "libmsprofiler.so not found",
-        {dir.empty() ? std::string() : dir + "/libmsprofiler.so", "libmsprofiler.so"});
-    if (prof.ok()) bind_all(prof.value(), &missing);
-  }
+  const std::string missing = bind_aclprof(lib.value(), bind_all);
   if (!missing.empty()) {
     return Status::Error(s->path_ + " lacks the ACL profiling collection API (" + missing +
                          "): not libascendcl, or no libmsprofiler.so beside it");

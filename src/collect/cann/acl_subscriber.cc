@@ -10,6 +10,8 @@
 #include <limits>
 #include <vector>
 
+#include "src/collect/cann/ascendcl_library.h"
+
 namespace huoyan {
 
 namespace {
@@ -17,11 +19,6 @@ namespace {
 // Ops of model N go to a track of their own on the device, far above real stream ids (uint32).
 constexpr int64_t kModelTrackBase = int64_t{1} << 32;
 constexpr size_t kMaxOpString = 4096;  // sanity bound on library-reported name lengths
-
-std::string dirname_of(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
 
 }  // namespace
 
@@ -39,19 +36,8 @@ struct AclModelSubscriber::Subscription {
 
 Result<std::unique_ptr<AclModelSubscriber>> AclModelSubscriber::open(
     const std::string& explicit_path) {
-  std::vector<std::string> defaults = library_paths_under_env(
-      {"ASCEND_TOOLKIT_HOME", "ASCEND_HOME_PATH"}, "lib64", "libascendcl.so");
-  defaults.push_back("libascendcl.so");
-  defaults.push_back("/usr/local/Ascend/ascend-toolkit/latest/lib64/libascendcl.so");
-  defaults.push_back("/usr/local/Ascend/cann/lib64/libascendcl.so");
-  auto lib =
-      DynamicLibrary::open("libascendcl.so not found",
-                           library_candidates(explicit_path, "HUOYAN_ASCENDCL_LIBRARY", defaults));
-  if (!lib.ok()) {
-    return Status::Error(lib.status().message() +
-                         "; install the CANN toolkit (and source its set_env.sh) or set "
-                         "HUOYAN_ASCENDCL_LIBRARY");
-  }
+  auto lib = open_ascendcl(explicit_path);
+  if (!lib.ok()) return lib.status();
   std::unique_ptr<AclModelSubscriber> s(new AclModelSubscriber);
   s->path_ = lib.value().path();
 
@@ -79,15 +65,7 @@ Result<std::unique_ptr<AclModelSubscriber>> AclModelSubscriber::open(
     need("aclprofGetOpEnd", &a.op_end);
     need("aclprofGetModelId", &a.model_id);
   };
-  std::string missing;
-  bind_all(lib.value(), &missing);
-  if (!missing.empty()) {
-    const std::string dir = dirname_of(s->path_);
-    auto prof = DynamicLibrary::open(
-        "libmsprofiler.so not found",
-        {dir.empty() ? std::string() : dir + "/libmsprofiler.so", "libmsprofiler.so"});
-    if (prof.ok()) bind_all(prof.value(), &missing);
-  }
+  const std::string missing = bind_aclprof(lib.value(), bind_all);
   if (!missing.empty()) {
     return Status::Error(s->path_ + " lacks the model subscription API (" + missing +
                          "): CANN too old, or not libascendcl");
