@@ -36,22 +36,15 @@ Result<std::unique_ptr<AclProfSession>> AclProfSession::open(const std::string& 
   s->path_ = lib.value().path();
   // The aclprof* functions live in libmsprofiler.so, which libascendcl.so pulls in (torch_npu
   // resolves these six on libascendcl); look beside it for whatever is left.
-  auto bind_all = [&](const DynamicLibrary& l, std::string* missing) {
-    Api& a = s->api_;
-    missing->clear();
-    auto need = [&](const char* name, auto** fn) {
-      if (*fn == nullptr && !l.bind(name, fn)) {
-        *missing += std::string(missing->empty() ? "" : ", ") + name;
-      }
-    };
-    need("aclprofInit", &a.init);
-    need("aclprofFinalize", &a.finalize);
-    need("aclprofCreateConfig", &a.create_config);
-    need("aclprofDestroyConfig", &a.destroy_config);
-    need("aclprofStart", &a.start);
-    need("aclprofStop", &a.stop);
-  };
-  const std::string missing = bind_aclprof(lib.value(), bind_all);
+  Api& a = s->api_;
+  AclprofBinder need(lib.value());
+  need("aclprofInit", &a.init);
+  need("aclprofFinalize", &a.finalize);
+  need("aclprofCreateConfig", &a.create_config);
+  need("aclprofDestroyConfig", &a.destroy_config);
+  need("aclprofStart", &a.start);
+  need("aclprofStop", &a.stop);
+  const std::string& missing = need.missing();
   if (!missing.empty()) {
     return Status::Error(s->path_ + " lacks the ACL profiling collection API (" + missing +
                          "): not libascendcl, or no libmsprofiler.so beside it");

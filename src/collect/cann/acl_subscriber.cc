@@ -43,29 +43,22 @@ Result<std::unique_ptr<AclModelSubscriber>> AclModelSubscriber::open(
 
   // The aclprof* functions are implemented in libmsprofiler.so; libascendcl.so pulls it in, and
   // dlsym on its handle searches its dependencies. Look beside it explicitly for what is left.
-  auto bind_all = [&](const DynamicLibrary& l, std::string* missing) {
-    Api& a = s->api_;
-    missing->clear();
-    auto need = [&](const char* name, auto** fn) {
-      if (*fn == nullptr && !l.bind(name, fn)) {
-        *missing += std::string(missing->empty() ? "" : ", ") + name;
-      }
-    };
-    need("aclprofCreateSubscribeConfig", &a.create_config);
-    need("aclprofDestroySubscribeConfig", &a.destroy_config);
-    need("aclprofModelSubscribe", &a.subscribe);
-    need("aclprofModelUnSubscribe", &a.unsubscribe);
-    need("aclprofGetOpDescSize", &a.op_desc_size);
-    need("aclprofGetOpNum", &a.op_num);
-    need("aclprofGetOpTypeLen", &a.op_type_len);
-    need("aclprofGetOpType", &a.op_type);
-    need("aclprofGetOpNameLen", &a.op_name_len);
-    need("aclprofGetOpName", &a.op_name);
-    need("aclprofGetOpStart", &a.op_start);
-    need("aclprofGetOpEnd", &a.op_end);
-    need("aclprofGetModelId", &a.model_id);
-  };
-  const std::string missing = bind_aclprof(lib.value(), bind_all);
+  Api& a = s->api_;
+  AclprofBinder need(lib.value());
+  need("aclprofCreateSubscribeConfig", &a.create_config);
+  need("aclprofDestroySubscribeConfig", &a.destroy_config);
+  need("aclprofModelSubscribe", &a.subscribe);
+  need("aclprofModelUnSubscribe", &a.unsubscribe);
+  need("aclprofGetOpDescSize", &a.op_desc_size);
+  need("aclprofGetOpNum", &a.op_num);
+  need("aclprofGetOpTypeLen", &a.op_type_len);
+  need("aclprofGetOpType", &a.op_type);
+  need("aclprofGetOpNameLen", &a.op_name_len);
+  need("aclprofGetOpName", &a.op_name);
+  need("aclprofGetOpStart", &a.op_start);
+  need("aclprofGetOpEnd", &a.op_end);
+  need("aclprofGetModelId", &a.model_id);
+  const std::string& missing = need.missing();
   if (!missing.empty()) {
     return Status::Error(s->path_ + " lacks the model subscription API (" + missing +
                          "): CANN too old, or not libascendcl");

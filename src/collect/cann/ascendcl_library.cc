@@ -21,20 +21,14 @@ Result<DynamicLibrary> open_ascendcl(const std::string& explicit_path) {
   return lib;
 }
 
-std::string bind_aclprof(const DynamicLibrary& acl,
-                         const std::function<void(const DynamicLibrary&, std::string*)>& bind_all) {
-  std::string missing;
-  bind_all(acl, &missing);
-  if (!missing.empty()) {
-    const size_t slash = acl.path().rfind('/');
-    const std::string dir =
-        slash == std::string::npos ? std::string() : acl.path().substr(0, slash);
-    auto prof = DynamicLibrary::open(
-        "libmsprofiler.so not found",
-        {dir.empty() ? std::string() : dir + "/libmsprofiler.so", "libmsprofiler.so"});
-    if (prof.ok()) bind_all(prof.value(), &missing);
-  }
-  return missing;
+void AclprofBinder::open_msprofiler() {
+  prof_tried_ = true;
+  const size_t slash = acl_.path().rfind('/');
+  const std::string beside = slash == std::string::npos
+                                 ? std::string()
+                                 : acl_.path().substr(0, slash + 1) + "libmsprofiler.so";
+  auto prof = DynamicLibrary::open("libmsprofiler.so not found", {beside, "libmsprofiler.so"});
+  if (prof.ok()) prof_ = std::move(prof.value());
 }
 
 }  // namespace huoyan

@@ -3,8 +3,8 @@
 // the libmsprofiler.so that implements them.
 #pragma once
 
-#include <functional>
 #include <string>
+#include <utility>
 
 #include "src/collect/cupti/dynamic_library.h"
 #include "src/core/status.h"
@@ -16,10 +16,29 @@ namespace huoyan {
 // folders. The error says how to make it findable.
 Result<DynamicLibrary> open_ascendcl(const std::string& explicit_path);
 
-// Calls bind_all(library, &missing) on `acl`; when it leaves names in `missing` (comma-
-// separated), again on libmsprofiler.so beside `acl` (libascendcl pulls it in, so dlsym on
-// libascendcl usually finds them already). Returns what is still missing, "" when nothing.
-std::string bind_aclprof(const DynamicLibrary& acl,
-                         const std::function<void(const DynamicLibrary&, std::string*)>& bind_all);
+// Binds aclprof* entry points: from libascendcl, else from the libmsprofiler.so beside it
+// (libascendcl pulls it in, so dlsym on libascendcl usually finds them already), opened at the
+// first name libascendcl lacks. missing() lists, comma-separated, the names neither has.
+class AclprofBinder {
+ public:
+  explicit AclprofBinder(DynamicLibrary acl) : acl_(std::move(acl)) {}
+
+  template <typename F>
+  void operator()(const char* name, F** fn) {
+    if (acl_.bind(name, fn)) return;
+    if (!prof_tried_) open_msprofiler();
+    if (prof_.loaded() && prof_.bind(name, fn)) return;
+    missing_ += std::string(missing_.empty() ? "" : ", ") + name;
+  }
+  const std::string& missing() const { return missing_; }
+
+ private:
+  void open_msprofiler();
+
+  DynamicLibrary acl_;
+  DynamicLibrary prof_;
+  bool prof_tried_ = false;
+  std::string missing_;
+};
 
 }  // namespace huoyan
