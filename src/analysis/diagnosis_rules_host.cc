@@ -99,27 +99,21 @@ std::vector<Finding> rule_lock_contention(const DiagnosisContext& ctx, const Dia
 }
 
 std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg) {
-  int64_t wall = 0;
-  int64_t select = 0;
-  int64_t prepare = 0;
-  int64_t queue = 0;
-  int64_t lock = 0;
   uint64_t steps = 0;
+  const int64_t wall = serving_loop_ns(ctx, &steps);
+  if (wall <= 0) return {};
+  // Phases run between steps belong to the serving loop too (they are in `wall`).
+  int64_t select = ctx.unstepped_select_batch_ns;
+  int64_t prepare = ctx.unstepped_prepare_inputs_ns;
+  int64_t queue = 0;
+  int64_t lock = ctx.unstepped_lock_wait_ns;
   for (const StepFacts& s : ctx.steps) {
     if (s.wall() <= 0) continue;
-    ++steps;
-    wall += s.wall();
     select += s.select_batch_ns;
     prepare += s.prepare_inputs_ns;
     queue += s.queue_wait_ns;
     lock += s.lock_wait_ns;
   }
-  if (steps == 0 || wall <= 0) return {};
-  lock += ctx.unstepped_lock_wait_ns;
-  // Phases run between steps belong to the serving loop too: count them in its time.
-  select += ctx.unstepped_select_batch_ns;
-  prepare += ctx.unstepped_prepare_inputs_ns;
-  wall += ctx.unstepped_select_batch_ns + ctx.unstepped_prepare_inputs_ns;
   const int64_t host = select + prepare + queue;
   const double w = static_cast<double>(wall);
   const double host_share = static_cast<double>(host) / w;
