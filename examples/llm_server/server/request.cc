@@ -46,22 +46,6 @@ bool Channel::cancelled() {
   return cancelled_.load(std::memory_order_relaxed);
 }
 
-void Channel::push(std::string piece) {
-  {
-    auto lock = lock_for_scheduler();
-    pieces_.push_back(std::move(piece));
-  }
-  notify();
-}
-
-void Channel::finish(FinishReason reason) {
-  {
-    auto lock = lock_for_scheduler();
-    finished_ = reason;
-  }
-  notify();
-}
-
 void Channel::put(std::string piece, FinishReason reason, bool wake) {
   {
     auto lock = lock_for_scheduler();

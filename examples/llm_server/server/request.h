@@ -23,14 +23,13 @@ const char* finish_reason_name(FinishReason reason);
 // worker; cancel() is the reader's way back (a client that went away).
 class Channel {
  public:
-  void push(std::string piece);
-  void finish(FinishReason reason);
-  // Both at once: appends `piece` unless empty, then finishes unless `reason` is kNone.
+  // Appends `piece` unless empty, then finishes unless `reason` is kNone.
   // `wake` false: the caller calls wake() later (to wake a step's readers after writing all).
   void put(std::string piece, FinishReason reason, bool wake = true);
-  void wake() { notify(); }
   // The same for a caller that holds the shared lock (see share); notifies nobody.
   void put_locked(std::string piece, FinishReason reason);
+  void wake() { notify(); }
+  void finish(FinishReason reason) { put({}, reason); }
 
   // Waits up to `timeout` for news, then moves the pieces produced so far into *pieces.
   // Returns the finish reason once generation has ended and every piece was taken, else kNone.
