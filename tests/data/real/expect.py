@@ -157,16 +157,37 @@ DEVICE_PROC_RE = re.compile(
     r"|/device:(gpu|tpu|xpu)\b", re.I)
 
 
+def device_track_kind(name):
+    """Kind of a slice of unknown category on a device-named process.
+
+    The table says `kernel`; the device's own waits and copies that such
+    producers write by name (MTIA `event_wait`, `event_record`,
+    `dma_request`) are read as the table's intent for them (see report).
+    """
+    n = name.upper()
+    if "WAIT" in n or "RECORD" in n:
+        return "wait"
+    if "MEMCPY" in n or "DMA" in n:
+        return "memcpy"
+    if "MEMSET" in n:
+        return "memset"
+    return "kernel"
+
+
 def chrome_kind(ev, proc_name, thread_name):
     """Kind of a Chrome slice (X or matched B/E).
 
-    Order: the device-side processes of torch_npu / msprof timelines decide
-    by themselves (their producer's process is the authority there, whatever
-    `cat` an event carries); then the Kineto `cat`; then the remaining
-    Ascend host processes; then the track rule for unknown producers.
+    Order: the Kineto `cat` (the table lists torch_npu among its producers);
+    then the torch_npu / msprof processes; then the track rule for unknown
+    producers.
     """
     name = ev.get("name")
     name = name if isinstance(name, str) else ("" if name is None else str(name))
+    k = kineto_cat_kind(ev.get("cat"))
+    if k is not None:
+        if k == "kernel":
+            return kernel_or_collective(name)
+        return k
     p = (proc_name or "").strip().lower()
     if p == "ascend hardware":
         # msprof puts its Step Trace marks on a thread of this process;
@@ -181,15 +202,10 @@ def chrome_kind(ev, proc_name, thread_name):
         return "collective"
     if p in ASCEND_DERIVED_PROCS:
         return "derived"
-    k = kineto_cat_kind(ev.get("cat"))
-    if k is not None:
-        if k == "kernel":
-            return kernel_or_collective(name)
-        return k
     if p in ASCEND_HOST_PROCS:
         return "host"
     if DEVICE_PROC_RE.search(proc_name or ""):
-        return "kernel"
+        return device_track_kind(name)
     return "host"
 
 
@@ -450,8 +466,10 @@ MEMCPY_KINDS = {0: "Memcpy", 1: "Memcpy HtoD", 2: "Memcpy DtoH", 3: "Memcpy HtoA
                 4: "Memcpy AtoH", 5: "Memcpy AtoA", 6: "Memcpy AtoD",
                 7: "Memcpy DtoA", 8: "Memcpy DtoD", 9: "Memcpy HtoH",
                 10: "Memcpy PtoP"}
-SYNC_KINDS = {0: "Synchronize", 1: "cudaEventSynchronize", 2: "cudaStreamWaitEvent",
-              3: "cudaStreamSynchronize", 4: "cudaDeviceSynchronize"}
+# named as Kineto names the same CUPTI synchronization records (cat cuda_sync),
+# so a wait row means the same thing whichever file it came from
+SYNC_KINDS = {0: "Sync", 1: "Event Sync", 2: "Stream Wait Event",
+              3: "Stream Sync", 4: "Context Sync"}
 
 
 def sqlite_tables(con):
@@ -501,7 +519,7 @@ def nsys_file(con, tables, acc):
         for s, e, k in con.execute(
                 'select start, "end", %s from CUPTI_ACTIVITY_KIND_SYNCHRONIZATION' % st):
             if valid(s, e):
-                acc.add("wait", SYNC_KINDS.get(k, "Synchronize"), e - s)
+                acc.add("wait", SYNC_KINDS.get(k, "Sync"), e - s)
 
 
 def msprof_db_file(con, tables, acc):
