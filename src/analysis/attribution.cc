@@ -119,7 +119,7 @@ std::vector<EventSeq> request_host_events(const TraceStore& store, const Snapsho
       for (EventSeq seq : store.events_of_step(step_id)) {
         if (!snapshot.contains(seq)) continue;
         const EventView ev = snapshot.at(seq);
-        if (ev->kind == EventKind::kSpan && !snapshot.is_device_event(*ev) && ev->request == 0) {
+        if (snapshot.kind_of(*ev) == EventKind::kHost && ev->request == 0) {
           out.push_back(seq);
         }
       }

@@ -136,7 +136,7 @@ StringId annotation_category(const Snapshot& snapshot) {
 }
 
 bool is_annotation_slice(const Event& e, StringId annotation_cat) {
-  return e.kind == EventKind::kSpan && e.cat == annotation_cat;
+  return e.cat == annotation_cat && has_duration(e.kind) && !is_device_work(e.kind);
 }
 
 bool is_collective_kernel(std::string_view name) {

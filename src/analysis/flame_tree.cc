@@ -140,7 +140,7 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
     }
   } else if (options.host) {
     snapshot.for_each([&](const EventView& ev) {
-      if (ev->kind == EventKind::kSpan && !snapshot.is_device_event(*ev)) add_span(*ev, ev.seq);
+      if (snapshot.kind_of(*ev) == EventKind::kHost) add_span(*ev, ev.seq);
     });
   }
 

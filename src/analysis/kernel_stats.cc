@@ -23,10 +23,19 @@ bool parse_group_by(std::string_view s, GroupBy* by) {
 
 std::vector<TimedEvent> device_events(const Snapshot& snapshot) {
   std::vector<TimedEvent> out;
+  const KindSet side = KindSet::device_side();
   snapshot.for_each([&](const EventView& ev) {
-    if (snapshot.is_device_event(*ev)) out.push_back({ev.seq, ev->dur});
+    if (side.has(snapshot.kind_of(*ev))) out.push_back({ev.seq, ev->dur});
   });
   return out;
+}
+
+int64_t device_work_ns(const Snapshot& snapshot, const std::vector<TimedEvent>& events) {
+  __extension__ __int128 total = 0;
+  for (const TimedEvent& te : events) {
+    if (snapshot.is_device_event(*snapshot.at(te.seq))) total += te.ns;
+  }
+  return static_cast<int64_t>(total);
 }
 
 int64_t percentile_sorted(const std::vector<int64_t>& sorted, double p) {
@@ -37,7 +46,7 @@ int64_t percentile_sorted(const std::vector<int64_t>& sorted, double p) {
 }
 
 std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector<TimedEvent>& events,
-                                     GroupBy by) {
+                                     GroupBy by, KindSet kinds) {
   // Group keys: a StringId for names, a track id for streams, a process index for devices.
   std::unordered_map<uint64_t, std::vector<int64_t>> groups;
   // Device grouping also keeps each event's interval and its name's time.
@@ -49,9 +58,14 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
   __extension__ __int128 device_total = 0;
   for (const TimedEvent& te : events) {
     const EventView ev = snapshot.at(te.seq);
+    const EventKind kind = snapshot.kind_of(*ev);
+    if (is_device_work(kind)) device_total += te.ns;
+    if (!kinds.has(kind)) continue;
     uint64_t key = 0;
     switch (by) {
-      case GroupBy::kName: key = ev->name; break;
+      // Name ids are 32-bit: the kind goes above them, so a wait and a kernel of one name
+      // stay two rows.
+      case GroupBy::kName: key = (uint64_t{static_cast<uint8_t>(kind)} << 32) | ev->name; break;
       case GroupBy::kStream: key = ev->track; break;
       case GroupBy::kDevice: {
         key = snapshot.track(ev->track).process;
@@ -62,7 +76,6 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
       }
     }
     groups[key].push_back(te.ns);
-    device_total += te.ns;
   }
   std::vector<KernelStat> out;
   out.reserve(groups.size());
@@ -70,7 +83,10 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
     std::sort(values.begin(), values.end());
     KernelStat s;
     switch (by) {
-      case GroupBy::kName: s.name = std::string(snapshot.str(static_cast<StringId>(key))); break;
+      case GroupBy::kName:
+        s.name = std::string(snapshot.str(static_cast<StringId>(key & 0xFFFFFFFFu)));
+        s.kind = static_cast<EventKind>(key >> 32);
+        break;
       case GroupBy::kStream: s.name = snapshot.track_label(static_cast<TrackId>(key)); break;
       case GroupBy::kDevice: {
         // Any track of that process gives its device label.
@@ -156,12 +172,16 @@ double device_imbalance(const std::vector<KernelStat>& device_rows) {
                       : 0;
 }
 
-void write_kernel_stats_json(const std::vector<KernelStat>& rows, BufferedOut& out) {
+void write_kernel_stats_json(const std::vector<KernelStat>& rows, BufferedOut& out, GroupBy by) {
   out.put('[');
   for (size_t i = 0; i < rows.size(); ++i) {
     const KernelStat& r = rows[i];
     out.put(i == 0 ? "\n  {\"name\":" : ",\n  {\"name\":");
     json_string(out, r.name);
+    if (by == GroupBy::kName) {
+      out.put(",\"kind\":");
+      json_string(out, kind_name(r.kind));
+    }
     out.put(",\"count\":");
     json_uint(out, r.count);
     out.put(",\"total_ns\":");

@@ -1,5 +1,9 @@
 // Per-kernel statistics (the `huoyan top` table and /api/kernels): count, total, mean, p50, p99,
-// max and share of device time, grouped by kernel name, stream or device. Pure functions.
+// max and share of device time, grouped by (kind, name), stream or device. Pure functions.
+//
+// Device time is device work only (kernels, copies, sets, collectives; docs/formats.md, "Event
+// kinds"): every share is a row's time over the device work of the events given, whichever
+// kinds the rows are filtered to. A wait row's share is over that same time.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +21,7 @@ bool parse_group_by(std::string_view s, GroupBy* by);
 
 struct KernelStat {
   std::string name;  // kernel name, "NPU 0 / Stream 3", or "NPU 0"
+  EventKind kind = EventKind::kKernel;  // grouped by name: the kind of every event of the row
   uint64_t count = 0;
   int64_t total_ns = 0;
   int64_t mean_ns = 0;
@@ -48,17 +53,24 @@ struct TimedEvent {
   int64_t ns = 0;
 };
 
-// All device events of the snapshot (see Snapshot::is_device_event), at full duration.
+// The device-side events of the snapshot, at full duration: device work and waits (device
+// annotation ranges, host and derived events are not).
 std::vector<TimedEvent> device_events(const Snapshot& snapshot);
 
-// Rows sorted by total time (descending), then name.
+// Rows of the events whose kind is in `kinds`, sorted by total time (descending), then name;
+// shares over the device work among all of `events`.
 std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector<TimedEvent>& events,
-                                     GroupBy by);
+                                     GroupBy by, KindSet kinds = KindSet::device_work());
+
+// Device work time of `events` (the denominator of every share).
+int64_t device_work_ns(const Snapshot& snapshot, const std::vector<TimedEvent>& events);
 
 // The JSON array of `huoyan top --json` and GET /api/kernels: objects with the keys name,
-// count, total_ns, mean_ns, p50_ns, p99_ns, max_ns, share; device rows add busy_ns, active_ns,
+// kind (rows by name), count, total_ns, mean_ns, p50_ns, p99_ns, max_ns, share; device rows
+// add busy_ns, active_ns,
 // utilization, busy_vs_max and top ([{name, total_ns, share}]).
-void write_kernel_stats_json(const std::vector<KernelStat>& rows, BufferedOut& out);
+void write_kernel_stats_json(const std::vector<KernelStat>& rows, BufferedOut& out,
+                             GroupBy by = GroupBy::kName);
 
 // Nearest-rank percentile of sorted values (p in 0..100).
 int64_t percentile_sorted(const std::vector<int64_t>& sorted, double p);

@@ -12,11 +12,11 @@
 namespace huoyan::cli {
 namespace {
 
-void print_json(const std::vector<KernelStat>& rows) {
+void print_json(const std::vector<KernelStat>& rows, GroupBy by) {
   StringSink sink;
   {
     BufferedOut out(&sink);
-    write_kernel_stats_json(rows, out);
+    write_kernel_stats_json(rows, out, by);
     out.flush();
   }
   std::fwrite(sink.str().data(), 1, sink.str().size(), stdout);
@@ -26,19 +26,21 @@ void print_table(const std::vector<KernelStat>& rows, size_t total_rows, GroupBy
   size_t width = 4;
   for (const auto& r : rows) width = std::max(width, std::min<size_t>(r.name.size(), 60));
   const char* head = by == GroupBy::kName ? "kernel" : by == GroupBy::kStream ? "stream" : "device";
-  std::string out =
-      fmt::format("{:<{}}  {:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>6}\n", head, width,
-                  "count", "total", "mean", "p50", "p99", "max", "share");
+  const bool kinds = by == GroupBy::kName;
+  std::string out = fmt::format("{:<{}}  {}{:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>6}\n",
+                                head, width, kinds ? "kind        " : "", "count", "total", "mean",
+                                "p50", "p99", "max", "share");
   for (const auto& r : rows) {
     std::string name = r.name.size() > 60 ? r.name.substr(0, 57) + "..." : r.name;
-    out += fmt::format("{:<{}}  {:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>5.1f}%\n", name,
-                       width, r.count, format_duration(r.total_ns), format_duration(r.mean_ns),
+    out += fmt::format("{:<{}}  {}{:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>5.1f}%\n",
+                       name, width, kinds ? fmt::format("{:<12}", kind_name(r.kind)) : "",
+                       r.count, format_duration(r.total_ns), format_duration(r.mean_ns),
                        format_duration(r.p50_ns), format_duration(r.p99_ns),
                        format_duration(r.max_ns), r.share * 100.0);
   }
   if (total_rows > rows.size())
     out += fmt::format("({} more rows; --limit 0 shows all)\n", total_rows - rows.size());
-  if (rows.empty()) out += "(no device events: no kernel-kind events and no device tracks)\n";
+  if (rows.empty()) out += "(no device events of these kinds)\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
@@ -75,6 +77,13 @@ int run_top(const TopArgs& args) {
   if (!parse_group_by(args.by, &by)) {
     return fail(fmt::format("--by: expected name, stream or device, got '{}'", args.by));
   }
+  KindSet kinds = by == GroupBy::kName ? KindSet::of(EventKind::kKernel) : KindSet::device_work();
+  if (!args.kind.empty() && !parse_kind_set(args.kind, &kinds)) {
+    return fail(fmt::format(
+        "--kind: expected kernel, memcpy, memset, collective, wait, work or all "
+        "(comma-separated), got '{}'",
+        args.kind));
+  }
   AttributionMode mode;
   if (!parse_attribution_mode(args.mode, &mode)) {
     return fail(fmt::format("--mode: expected shared or apportioned, got '{}'", args.mode));
@@ -96,12 +105,12 @@ int run_top(const TopArgs& args) {
   } else {
     events = device_events(snapshot);
   }
-  std::vector<KernelStat> rows = kernel_stats(snapshot, events, by);
+  std::vector<KernelStat> rows = kernel_stats(snapshot, events, by, kinds);
   const size_t total_rows = rows.size();
   const double imbalance = by == GroupBy::kDevice ? device_imbalance(rows) : 0;
   if (args.limit > 0 && rows.size() > args.limit) rows.resize(args.limit);
   if (args.json) {
-    print_json(rows);
+    print_json(rows, by);
   } else {
     print_table(rows, total_rows, by);
     if (by == GroupBy::kDevice) print_devices(rows, imbalance);

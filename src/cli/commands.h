@@ -19,6 +19,7 @@ int run_convert(const ConvertArgs& args);
 struct TopArgs {
   std::vector<std::string> inputs;
   std::string by = "name";
+  std::string kind;  // empty: kernel rows by name, device work by stream or device
   size_t limit = 20;
   bool json = false;
   std::string request_id;

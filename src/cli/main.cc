@@ -12,10 +12,12 @@
 namespace {
 
 constexpr const char* kDeviceHelp =
-    "Device time is the time of events on device tracks. An event is device activity when its\n"
-    "'cat' is a kernel/memcpy/memset kind (kernel, Kernel, gpu_memcpy, gpu_memset, ...), or when\n"
-    "it is a duration event on a track whose process is named like a device ('GPU 0', 'NPU 1',\n"
-    "'CPU 0', 'MTIA 17', 'Ascend Hardware') or that carries kernel events.";
+    "Device time is device work only: kernels, memory copies and sets, and collectives\n"
+    "(NCCL/RCCL kernels, HCCL operators). Waits (stream/event sync, Notify Wait), device\n"
+    "annotation ranges, host events and analysis pseudo-events (Overlap Analysis) are not. Kinds\n"
+    "come from what produced each event (Kineto category, torch_npu/msprof process and task type,\n"
+    "Nsight table); a slice of unknown producer is device work only on a process named like a\n"
+    "device ('GPU 0', 'NPU 1', 'Ascend Hardware'). See docs/formats.md, 'Event kinds'.";
 
 }  // namespace
 
@@ -52,8 +54,13 @@ int main(int argc, char** argv) {
   t->add_option("--by", top.by, "Group by kernel name, stream or device")
       ->check(CLI::IsMember({"name", "stream", "device"}));
   t->add_option("--limit", top.limit, "Rows to show (0 = all)")->check(CLI::NonNegativeNumber);
+  t->add_option("--kind", top.kind,
+                 "Rows of these kinds: kernel, memcpy, memset, collective, wait, work (device "
+                 "work), all (device work and waits); comma-separated. Default: kernel by name, "
+                 "work by stream or device. Shares are always over device work.");
   t->add_flag("--json", top.json,
-              "Print one JSON array of {name,count,total_ns,mean_ns,p50_ns,p99_ns,max_ns,share}");
+              "Print one JSON array of "
+              "{name,kind,count,total_ns,mean_ns,p50_ns,p99_ns,max_ns,share}");
   t->add_option("--request-id", top.request_id, "Only kernels of this request");
   t->add_option("--mode", top.mode, "With --request-id: shared or apportioned time")
       ->check(CLI::IsMember({"shared", "apportioned"}));

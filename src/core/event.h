@@ -17,11 +17,15 @@ using EventSeq = uint64_t;
 
 inline constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
 
+// What an event is. Duration kinds say what produced the slice (docs/formats.md, "Event kinds"):
+// readers decide them from producer knowledge (Kineto categories, torch_npu/msprof processes,
+// Nsight tables); kSpan is a slice whose producer is unknown, resolved by Snapshot::kind_of().
+// The numeric values are not persisted anywhere; new kinds still go at the end.
 enum class EventKind : uint8_t {
-  kKernel,      // device compute kernel
+  kKernel,      // device compute kernel / operator task
   kMemcpy,      // device memory copy
   kMemset,      // device memory set
-  kSpan,        // duration slice: a host phase, an API call, or a device task of unknown kind
+  kSpan,        // a slice of unknown producer: device work on a device-named process, else host
   kInstant,     // "i"/"I"
   kCounter,     // "C": series values are the args
   kFlowStart,   // "s"
@@ -30,13 +34,29 @@ enum class EventKind : uint8_t {
   kAsyncBegin,  // "b"
   kAsyncEnd,    // "e"
   kAsyncInstant,  // "n"
+  kCollective,    // device communication: NCCL/RCCL kernels, HCCL operators
+  kWait,          // the device waits or synchronises (stream/event sync, Notify Wait)
+  kDeviceRange,   // an annotation range on a device track: encloses kernels, is not one
+  kHost,          // host work: framework ops, Python frames, API calls, annotations
+  kDerived,       // an analysis tool's pseudo-event (Overlap Analysis, step trace)
 };
 
-// True for the kinds that are device activity regardless of the track they sit on.
-inline bool is_device_kind(EventKind k) {
-  return k == EventKind::kKernel || k == EventKind::kMemcpy || k == EventKind::kMemset;
+// Device work: what device time is made of, and what every share is over.
+inline bool is_device_work(EventKind k) {
+  return k == EventKind::kKernel || k == EventKind::kMemcpy || k == EventKind::kMemset ||
+         k == EventKind::kCollective;
 }
-inline bool has_duration(EventKind k) { return is_device_kind(k) || k == EventKind::kSpan; }
+// Events that happen on a device, work or not (a track carrying them is a device track).
+inline bool is_device_side(EventKind k) {
+  return is_device_work(k) || k == EventKind::kWait || k == EventKind::kDeviceRange;
+}
+inline bool has_duration(EventKind k) {
+  return is_device_side(k) || k == EventKind::kSpan || k == EventKind::kHost ||
+         k == EventKind::kDerived;
+}
+// "kernel", "memcpy", "memset", "collective", "wait", "device-range", "host", "derived",
+// "counter", and "span"/"instant"/"flow"/"async" for the rest.
+std::string_view kind_name(EventKind k);
 
 namespace event_flags {
 inline constexpr uint8_t kIdHex = 1 << 0;        // id was written as a "0x…" string

@@ -77,6 +77,7 @@ TrackId TraceStore::Writer::device_track(DeviceType type, int32_t device, int64_
   Process& p = process_at(store_->tracks_[id].process);
   if (is_new) {
     p.device_type = type;
+    p.role = ProcessRole::kDevice;
     p.device = device;
     p.name = store_->intern(fmt::format("{} {}", device_type_name(type), device));
     p.sort_index = static_cast<int32_t>(type) * 1000 + device;
@@ -194,7 +195,7 @@ EventSeq TraceStore::Writer::append_event(const Event& e, std::span<const Arg> a
   ++s.held_;
   if (e.track < s.by_track_.size()) {
     s.by_track_[e.track].push_back(seq);
-    if (is_device_kind(e.kind)) ++s.tracks_[e.track].device_events;
+    if (is_device_side(e.kind)) ++s.tracks_[e.track].device_events;
   }
   if (e.step != 0) {
     if (s.last_step_list_ == nullptr || s.last_step_ != e.step) {

@@ -26,6 +26,7 @@
 #include "src/core/event.h"
 #include "src/core/skip_counters.h"
 #include "src/core/string_table.h"
+#include "src/core/taxonomy.h"
 
 namespace huoyan {
 
@@ -42,6 +43,8 @@ struct Process {
   bool has_sort_index = false;
   DeviceType device_type = DeviceType::kNone;  // kNone: host (unless its events say otherwise)
   int32_t device = -1;
+  // From its name (process_role()): decides the kind of its slices of unknown producer.
+  ProcessRole role = ProcessRole::kUnknown;
   std::vector<std::pair<StringId, StringId>> labels;  // other "M" metadata (name → value)
 };
 
@@ -54,7 +57,10 @@ struct Track {
   int32_t sort_index = 0;
   bool has_sort_index = false;
   uint32_t process = 0;        // index into the process table
-  uint64_t device_events = 0;  // events of a device kind seen on this track
+  // Set from the thread's name when it differs from its process's (msprof's "Step Trace"
+  // thread inside "Ascend Hardware"); kUnknown: the process's role applies.
+  ProcessRole role = ProcessRole::kUnknown;
+  uint64_t device_events = 0;  // device-side events (is_device_side) seen on this track
 };
 
 struct StepMember {
@@ -256,14 +262,36 @@ class Snapshot {
   const std::vector<Process>& processes() const { return processes_; }
   const Track& track(TrackId id) const { return tracks_[id]; }
   const Process& process_of(TrackId id) const { return processes_[tracks_[id].process]; }
-  // A device track: its process is a device, or device-kind events were seen on it.
+  // A device track (for labels and ordering): its process is a device, or device-side events
+  // were seen on it.
   bool is_device_track(TrackId id) const {
     return tracks_[id].device_events > 0 || process_of(id).device_type != DeviceType::kNone;
   }
-  // Device time counts events of a device kind, and duration slices on device tracks.
-  bool is_device_event(const Event& e) const {
-    return is_device_kind(e.kind) || (e.kind == EventKind::kSpan && is_device_track(e.track));
+  // The kind of an event, slices of unknown producer (kSpan) resolved by their process: a
+  // device-named process makes them kernels, HCCL/Communication collectives or waits, Overlap
+  // Analysis derived, else host. Never "the process carries kernels, so all of it is device
+  // work": that is what puts Python frames into device time.
+  EventKind kind_of(const Event& e) const {
+    const Track& t = tracks_[e.track];
+    const Process& p = processes_[t.process];
+    const ProcessRole role = t.role != ProcessRole::kUnknown ? t.role : p.role;
+    if (role == ProcessRole::kMirror && (e.kind == EventKind::kSpan || is_device_side(e.kind))) {
+      return EventKind::kDeviceRange;
+    }
+    if (e.kind != EventKind::kSpan) return e.kind;
+    switch (role) {
+      case ProcessRole::kDevice: return device_slice_kind(str(e.name));
+      case ProcessRole::kCommunication: return communication_slice_kind(str(e.name));
+      case ProcessRole::kDerived: return EventKind::kDerived;
+      case ProcessRole::kHost: return EventKind::kHost;
+      case ProcessRole::kUnknown:
+      case ProcessRole::kMirror: break;
+    }
+    return p.device_type != DeviceType::kNone ? device_slice_kind(str(e.name)) : EventKind::kHost;
   }
+  // Device work (kernels, copies, sets, collectives): what device time and every share are
+  // made of (docs/formats.md, "Event kinds").
+  bool is_device_event(const Event& e) const { return is_device_work(kind_of(e)); }
   // "NPU 0", "GPU 1", or the process name / pid for tracks of imported traces.
   std::string device_label(TrackId id) const;
   std::string track_label(TrackId id) const;  // "NPU 0 / Stream 3", "python / Thread 12"

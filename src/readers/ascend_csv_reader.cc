@@ -95,6 +95,7 @@ class KernelTable {
         header_, {"Start Time(us)", "Task Start Time(us)", "task_start(us)", "Task Start Time"});
     dur_ = find_column(header_, {"Duration(us)", "Task Duration(us)", "task_time(us)"});
     type_ = find_column(header_, {"Type", "OP Type", "kernel_type"});
+    core_ = find_column(header_, {"Accelerator Core", "Task Type", "kernel_type"});
     stream_ = find_column(header_, {"Stream ID", "Stream Id", "Physic Stream Id", "stream_id"});
     device_ = find_column(header_, {"Device_id", "Device Id", "Device ID"});
     step_ = find_column(header_, {"Step Id", "Step ID"});
@@ -178,12 +179,15 @@ class KernelTable {
       if (parse_int(clean_cell(f[step_]), &v) && v > 0) e.step = static_cast<uint64_t>(v);
     }
     std::string_view name = clean_cell(f[name_]);
+    const std::string_view core =
+        core_ >= 0 && core_ < static_cast<int>(f.size()) ? clean_cell(f[core_]) : "";
+    // The task type (Accelerator Core / Task Type / kernel_type) says what a row is: HCCL
+    // rows are collectives, copies and waits are not kernels (docs/formats.md).
+    e.kind = ascend_task_kind(is_missing(core) ? std::string_view() : core);
     if (is_missing(name)) {
-      // task_time rows of non-kernel tasks: a device span named after the task type.
-      e.kind = EventKind::kSpan;
+      // task_time rows of non-kernel tasks: named after the task type.
       name = type_ >= 0 && type_ < static_cast<int>(f.size()) ? clean_cell(f[type_]) : "";
-    } else {
-      e.kind = EventKind::kKernel;
+    } else if (e.kind == EventKind::kKernel) {
       e.cat = cat_kernel_;
     }
     e.name = interned_.get(name);
@@ -385,7 +389,8 @@ class KernelTable {
   std::vector<Column> columns_;
   StringId pmu_key_ = 0;
   std::string pmu_;  // the PMU array of the current row
-  int name_ = -1, start_ = -1, dur_ = -1, type_ = -1, stream_ = -1, device_ = -1, step_ = -1,
+  int name_ = -1, start_ = -1, dur_ = -1, type_ = -1, core_ = -1, stream_ = -1, device_ = -1,
+      step_ = -1,
       needed_ = 0;
   std::string start_label_, dur_label_;
   std::vector<Arg> args_;

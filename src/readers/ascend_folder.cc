@@ -103,15 +103,18 @@ class FolderImport {
 
   size_t processes() const { return store_.snapshot().processes().size(); }
 
-  // Device events appended since `from` (msprof's hardware tasks are duration events on
-  // "Ascend Hardware" processes, of a device kind or not).
-  uint64_t device_events_since(EventSeq from) const {
-    const Snapshot snap = store_.snapshot();
-    uint64_t n = 0;
-    for (EventSeq s = std::max(from, snap.begin_seq()); s < snap.end_seq(); ++s) {
-      if (snap.is_device_event(*snap.at(s))) ++n;
+  // Marks the device and communication processes created since `first_process` as mirrors:
+  // another file of the same folder holds their device work (Snapshot::kind_of).
+  void mirror_device_processes(size_t first_process) {
+    const size_t n = processes();  // before the writer: a snapshot takes the shared lock
+    auto w = store_.writer();
+    for (size_t i = first_process; i < n; ++i) {
+      Process& p = w.process_at(static_cast<uint32_t>(i));
+      if (p.device_type != DeviceType::kNone || p.role == ProcessRole::kDevice ||
+          p.role == ProcessRole::kCommunication) {
+        p.role = ProcessRole::kMirror;
+      }
     }
-    return n;
   }
 
   // Names the device processes created since `first_process` after their rank and device.
@@ -152,13 +155,31 @@ constexpr std::string_view kOutput = "ASCEND_PROFILER_OUTPUT";
 // (real pid << 10 | fields, below 2^42).
 constexpr int64_t kRankPidStride = int64_t{1} << 44;
 
-// The ASCEND_PROFILER_OUTPUT folder of `dir` (itself or its child), or empty.
-fs::path output_dir_of(const fs::path& dir) {
-  if (dir.filename() == kOutput ||
-      (dir.filename().empty() && dir.parent_path().filename() == kOutput)) {
-    return dir;
-  }
+// `dir` without "." / ".." / trailing-slash spellings, so that its name and its parents are
+// the folder's own ("ASCEND_PROFILER_OUTPUT/." is ASCEND_PROFILER_OUTPUT).
+fs::path normal_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::path p = fs::absolute(dir, ec);
+  if (ec) p = dir;
+  p = p.lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return p;
+}
+
+bool is_prof_name(const fs::path& p) { return starts_with(p.filename().string(), "PROF_"); }
+
+// The ASCEND_PROFILER_OUTPUT folder of the torch_npu output `dir` belongs to, whichever of its
+// levels is named: the *_ascend_pt folder, ASCEND_PROFILER_OUTPUT itself, the PROF_* folder
+// beside it, or that folder's mindstudio_profiler_output. Empty when `dir` is none of these.
+fs::path output_dir_of(const fs::path& named) {
+  const fs::path dir = normal_dir(named);
+  if (dir.filename() == kOutput) return dir;
   if (is_dir(dir / kOutput)) return dir / kOutput;
+  fs::path prof = dir;
+  if (dir.filename() == "mindstudio_profiler_output") prof = dir.parent_path();
+  if (is_prof_name(prof) && is_dir(prof.parent_path() / kOutput)) {
+    return prof.parent_path() / kOutput;
+  }
   return {};
 }
 
@@ -208,6 +229,21 @@ bool claims_ascend_output(const std::string& dir) {
 
 }  // namespace
 
+void mirror_communication_layers(TraceStore& store, size_t first_process) {
+  const size_t n = store.snapshot().processes().size();
+  auto w = store.writer();
+  bool hardware = false;
+  for (size_t i = first_process; i < n && !hardware; ++i) {
+    const Process& p = w.process_at(static_cast<uint32_t>(i));
+    hardware = p.role == ProcessRole::kDevice && p.device_type == DeviceType::kNpu;
+  }
+  if (!hardware) return;
+  for (size_t i = first_process; i < n; ++i) {
+    Process& p = w.process_at(static_cast<uint32_t>(i));
+    if (p.role == ProcessRole::kCommunication) p.role = ProcessRole::kMirror;
+  }
+}
+
 Result<ReadStats> read_ascend_profiler_output(const std::string& dir, TraceStore& store,
                                               const ReadOptions& options) {
   const fs::path out = output_dir_of(dir);
@@ -222,10 +258,16 @@ Result<ReadStats> read_ascend_profiler_output(const std::string& dir, TraceStore
 
   const fs::path trace = out / "trace_view.json";
   const fs::path kernels = out / "kernel_details.csv";
-  bool have_kernels = false;
+  // The kernel table is kernel_details.csv when there is one (what MindStudio Insight shows,
+  // HCCL operators included); trace_view.json then adds host events, flows and the device
+  // layers' detail, which stay on the timeline but are not counted a second time.
+  const bool table = is_file(kernels) && looks_like_table(kernels, AscendCsvKind::kKernels);
+  if (table) {
+    HUOYAN_RETURN_IF_ERROR(
+        imp.events(read_ascend_csv_file(kernels.string(), store, options, source)));
+  }
   if (is_file(trace)) {
     const size_t first_process = imp.processes();
-    const EventSeq from = store.appended();
     // Ranks write the same pids for their device layers (and may for hosts, on other
     // machines): without a caller's offset, each rank gets its own pid range.
     const int64_t offset = options.pid_offset == 0 && rank >= 0
@@ -233,13 +275,7 @@ Result<ReadStats> read_ascend_profiler_output(const std::string& dir, TraceStore
                                : options.pid_offset;
     HUOYAN_RETURN_IF_ERROR(imp.chrome(trace, offset));
     imp.label_processes(first_process, rank, -1);
-    have_kernels = imp.device_events_since(from) > 0;
-  }
-  if (!have_kernels && is_file(kernels)) {
-    HUOYAN_RETURN_IF_ERROR(
-        imp.events(read_ascend_csv_file(kernels.string(), store, options, source)));
-  } else if (have_kernels && is_file(kernels)) {
-    store.skips().add("kernel_details.csv not imported: its kernels came from trace_view.json");
+    if (table) imp.mirror_device_processes(first_process);
   }
   for (const char* table :
        {"step_trace_time.csv", "op_statistic.csv", "operator_details.csv", "api_statistic.csv"}) {
@@ -258,8 +294,11 @@ namespace {
 
 // The PROF_* folders of `dir`: itself, or its children.
 std::vector<fs::path> prof_dirs_of(const fs::path& dir) {
-  fs::path d = dir.filename().empty() ? dir.parent_path() : dir;
-  if (starts_with(d.filename().string(), "PROF_")) return {d};
+  fs::path d = normal_dir(dir);
+  if (d.filename() == "mindstudio_profiler_output" && is_prof_name(d.parent_path())) {
+    return {d.parent_path()};
+  }
+  if (is_prof_name(d)) return {d};
   return entries(d, "PROF_", "", true);
 }
 
@@ -325,7 +364,7 @@ bool claims_prof(const fs::path& prof) {
 
 bool claims_msprof(const std::string& dir) {
   if (!output_dir_of(dir).empty()) return false;  // a torch_npu folder holding a PROF_*
-  const std::vector<fs::path> profs = prof_dirs_of(dir);
+  const std::vector<fs::path> profs = prof_dirs_of(normal_dir(dir));
   return std::any_of(profs.begin(), profs.end(), claims_prof);
 }
 

@@ -1,12 +1,16 @@
 // Folder layouts written by Huawei Ascend profilers, imported as one unit so that each kernel
 // is counted once even though several files describe it.
 //
-// torch_npu: `{worker}_{ts}_ascend_pt/ASCEND_PROFILER_OUTPUT/` (either folder may be given).
-//  - Kernels: trace_view.json holds host ops, CANN API calls, flows and the device tasks;
-//    kernel_details.csv holds the same device tasks as a table (with shapes, block dims and
-//    PMU counters). When trace_view.json has device tasks it is the source of kernels and
-//    kernel_details.csv is not imported; otherwise (no trace_view.json, or one without the
-//    "Ascend Hardware" layer) the kernels come from kernel_details.csv.
+// torch_npu: `{worker}_{ts}_ascend_pt/ASCEND_PROFILER_OUTPUT/`. One folder is one rank whichever
+// level is named — the *_ascend_pt folder, ASCEND_PROFILER_OUTPUT, the PROF_* folder beside it
+// or that folder's mindstudio_profiler_output (also as "." or with a trailing slash) — and each
+// gives the same events; its side files are never inputs of their own.
+//  - Kernels: kernel_details.csv when it exists (what MindStudio Insight shows: operators,
+//    HCCL operators as collectives, with shapes, block dims and PMU counters). trace_view.json
+//    adds host ops, CANN API calls and flows; its device layers ("Ascend Hardware", "HCCL",
+//    "Communication": the same tasks again) stay on the timeline as ProcessRole::kMirror and
+//    are not counted. Without kernel_details.csv the device tasks of trace_view.json are the
+//    kernels (kinds by task type, docs/formats.md).
 //  - step_trace_time.csv → steps; op_statistic.csv, operator_details.csv, api_statistic.csv →
 //    metadata only (they aggregate the kernels above; see ascend_csv_reader.h).
 //  - The rank comes from `profiler_info_{rank}.json` (or "rank_id" inside profiler_info*.json)
@@ -43,6 +47,13 @@ namespace huoyan {
 
 const FolderFormat& ascend_profiler_output_format();
 const FolderFormat& msprof_prof_folder_format();
+
+// msprof timelines describe communication twice: the HCCL/Communication process (operators and
+// their per-plane tasks) and the same tasks on the "Ascend Hardware" streams. When one input
+// (a file or folder: processes from `first_process` on) has both, the communication layer
+// becomes a mirror (ProcessRole::kMirror: shown, not counted) and the streams' tasks are the
+// device work, counted once.
+void mirror_communication_layers(TraceStore& store, size_t first_process);
 
 Result<ReadStats> read_ascend_profiler_output(const std::string& dir, TraceStore& store,
                                               const ReadOptions& options = {});

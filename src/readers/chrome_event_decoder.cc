@@ -11,24 +11,6 @@
 namespace huoyan {
 namespace {
 
-inline bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != b[i]) return false;
-  }
-  return true;
-}
-
-// True when `item` (already trimmed) is `word` or ends in "_" + word, ignoring case.
-inline bool category_is(std::string_view item, std::string_view word) {
-  if (iequals(item, word)) return true;
-  if (item.size() <= word.size() + 1) return false;
-  return item[item.size() - word.size() - 1] == '_' &&
-         iequals(item.substr(item.size() - word.size()), word);
-}
-
 }  // namespace
 
 bool device_from_process_name(std::string_view name, DeviceType* type, int32_t* index) {
@@ -56,20 +38,6 @@ bool device_from_process_name(std::string_view name, DeviceType* type, int32_t* 
     return true;
   }
   return false;
-}
-
-EventKind duration_kind_from_cat(std::string_view cat) {
-  while (!cat.empty()) {
-    const size_t comma = cat.find(',');
-    std::string_view item = cat.substr(0, comma);
-    cat = comma == std::string_view::npos ? std::string_view() : cat.substr(comma + 1);
-    while (!item.empty() && is_ws(item.front())) item.remove_prefix(1);
-    item = trim_ws(item);
-    if (category_is(item, "kernel")) return EventKind::kKernel;
-    if (category_is(item, "memcpy")) return EventKind::kMemcpy;
-    if (category_is(item, "memset")) return EventKind::kMemset;
-  }
-  return EventKind::kSpan;
 }
 
 // Adds an arg; a repeated key replaces the earlier value (last wins).
@@ -319,11 +287,9 @@ void ChromeEventDecoder::Impl::apply() {
   const bool duration = ph == 'X' || ph == 'B' || ph == 'E';
   switch (ph) {
     case 'X':
-      e.kind = duration_kind_from_cat(store.str(e.cat));
-      break;
     case 'B':
     case 'E':
-      e.kind = EventKind::kSpan;
+      e.kind = kind_from_category(store.str(e.cat), store.str(e.name));
       break;
     case 'i':
     case 'I':
@@ -410,21 +376,12 @@ namespace {
 
 constexpr std::string_view kProfilerStep = "ProfilerStep#";
 
-// Kind of an Ascend device task (msprof / torch_npu "Ascend Hardware" layer) from its
-// "Task Type": copies are memcpy; tasks named after their type (NOTIFY_WAIT, EVENT_RECORD,
-// REDUCE_ASYNC_V2…) are device work but not kernels; the rest run an operator's kernel
-// (AI_CORE, AI_VECTOR_CORE, MIX_AIC, AI_CPU, and "Other" in 2024 torch_npu files).
-EventKind ascend_task_kind(std::string_view name, std::string_view task_type) {
-  if (task_type.find("MEMCPY") != std::string_view::npos) return EventKind::kMemcpy;
-  if (name == task_type) return EventKind::kSpan;
-  return EventKind::kKernel;
-}
-
 }  // namespace
 
 void ChromeEventDecoder::Impl::duration_extras(const DurationExtras& x, bool complete, Event& e) {
+  // Ascend device tasks carry no category: their "Task Type" says what they are.
   if (e.kind == EventKind::kSpan && e.cat == 0 && x.has_task_id && !x.task_type.empty()) {
-    e.kind = ascend_task_kind(store.str(e.name), x.task_type);
+    e.kind = ascend_task_kind(x.task_type);
   }
   // msprof: a CANN API call and the device task it launched share "connection_id".
   if (e.id == 0 && x.connection_id != 0) e.id = x.connection_id;
@@ -436,7 +393,7 @@ void ChromeEventDecoder::Impl::duration_extras(const DurationExtras& x, bool com
   if (e.id == 0 && x.has_external_id && x.external_id != 0 && !gpu_range) {
     e.id = kExternalIdTag | x.external_id;
   }
-  if (!complete || is_device_kind(e.kind) || gpu_range) return;
+  if (!complete || is_device_side(e.kind) || gpu_range) return;
   const std::string_view name = store.str(e.name);
   if (name.size() <= kProfilerStep.size() ||
       name.substr(0, kProfilerStep.size()) != kProfilerStep) {
@@ -510,6 +467,7 @@ void ChromeEventDecoder::Impl::metadata_event() {
     } else if (name == "process_name") {
       if ((value = find(k_name)) != nullptr && value->type == ArgType::kString) {
         p.name = intern(value->s);
+        p.role = process_role(value->s);
         detect_device(p, value->s);
       }
     } else if ((value = find(k_labels)) != nullptr && value->type == ArgType::kString) {
@@ -521,6 +479,7 @@ void ChromeEventDecoder::Impl::metadata_event() {
     if (name == "thread_name") {
       if ((value = find(k_name)) != nullptr && value->type == ArgType::kString) {
         t.name = intern(value->s);
+        t.role = thread_role(value->s);
       }
     } else if ((value = find(k_sort_index)) != nullptr && value->is_number()) {
       t.sort_index = static_cast<int32_t>(value->as_double());

@@ -4,7 +4,7 @@
 // JsonStream; this decoder parses it with simdjson On-Demand and appends it through a
 // TraceStore::Writer held for batches of a few thousand events (released before every
 // blocking read, so readers of the store are never starved). The rules:
-//  - Phases: "X" → a duration event, its kind from "cat" (duration_kind_from_cat()). "B"/"E"
+//  - Phases: "X" → a duration event, its kind from "cat" (kind_from_category()). "B"/"E"
 //    are buffered per (pid, tid) and paired at finish() (PendingSlices: stable sort by ts, a
 //    stack, names ignored); an unmatched E is skipped ("unmatched E"), an unclosed B is kept,
 //    running to the last timestamp of the trace, with event_flags::kUnclosed ("unclosed B").
@@ -35,9 +35,9 @@
 //       call and its device task share it); else Kineto's "External id", tagged
 //       (kExternalIdTag|External id, never equal to a correlation): a CPU op and the device
 //       work that carries its External id but no correlation then link directly.
-//     * Ascend device tasks (no "cat", args "Task Type" and "Task Id"): MEMCPY tasks → kMemcpy,
-//       tasks named after their type (NOTIFY_WAIT, EVENT_RECORD…) stay device spans, the rest
-//       → kKernel.
+//     * Ascend device tasks (no "cat", args "Task Type" and "Task Id"): kind by task type
+//       (ascend_task_kind(): copies, waits, collectives, kernels). Slices that no category
+//       or task type explains stay kSpan: their process decides (Snapshot::kind_of()).
 //     * "ProfilerStep#N" X spans on the host (not "gpu_*" categories) → Step N with the span's
 //       times and thread, unless the store has step N already; #0 is not a step (0 = none).
 //       Kernels are not re-stamped with the step: they link to it through their launch.
@@ -114,12 +114,5 @@ class ChromeEventDecoder {
 // (also "XPU n", "HPU n"; these and MTIA are DeviceType::kOther), or "Ascend Hardware" (NPU,
 // index unknown: -1). Returns false for anything else, e.g. "python3.10" or a bare "CPU".
 bool device_from_process_name(std::string_view name, DeviceType* type, int32_t* index);
-
-// Event kind of a duration event ("X", or a B/E pair) from its "cat": kKernel when a
-// comma-separated category is, ignoring case, "kernel" or ends in "_kernel" (gpu_kernel,
-// npu_kernel); kMemcpy for "memcpy"/"*_memcpy" (gpu_memcpy, Memcpy); kMemset likewise;
-// otherwise kSpan. Deliberately not a substring match: "cuda_runtime" launches, "kernel_launch"
-// and the like are host activity.
-EventKind duration_kind_from_cat(std::string_view cat);
 
 }  // namespace huoyan

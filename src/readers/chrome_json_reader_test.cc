@@ -425,18 +425,29 @@ TEST(ChromeJsonReader, BeginEndPairsPerThreadInTimeOrder) {
 }
 
 TEST(ChromeJsonReader, KindsFromCategories) {
-  EXPECT_EQ(duration_kind_from_cat("kernel"), EventKind::kKernel);
-  EXPECT_EQ(duration_kind_from_cat("Kernel"), EventKind::kKernel);
-  EXPECT_EQ(duration_kind_from_cat("gpu_kernel"), EventKind::kKernel);
-  EXPECT_EQ(duration_kind_from_cat("npu_kernel"), EventKind::kKernel);
-  EXPECT_EQ(duration_kind_from_cat("foo, kernel"), EventKind::kKernel);
-  EXPECT_EQ(duration_kind_from_cat("gpu_memcpy"), EventKind::kMemcpy);
-  EXPECT_EQ(duration_kind_from_cat("Memcpy"), EventKind::kMemcpy);
-  EXPECT_EQ(duration_kind_from_cat("gpu_memset"), EventKind::kMemset);
-  EXPECT_EQ(duration_kind_from_cat("Memset"), EventKind::kMemset);
-  for (const char* host : {"", "cuda_runtime", "cuda_driver", "kernel_launch", "Runtime", "cpu_op",
-                           "kernels", "_kernel", "memcpyish"}) {
-    EXPECT_EQ(duration_kind_from_cat(host), EventKind::kSpan) << host;
+  EXPECT_EQ(kind_from_category("kernel", "gemm"), EventKind::kKernel);
+  EXPECT_EQ(kind_from_category("Kernel", "gemm"), EventKind::kKernel);
+  EXPECT_EQ(kind_from_category("gpu_kernel", "gemm"), EventKind::kKernel);
+  EXPECT_EQ(kind_from_category("npu_kernel", "gemm"), EventKind::kKernel);
+  EXPECT_EQ(kind_from_category("foo, kernel", "gemm"), EventKind::kKernel);
+  EXPECT_EQ(kind_from_category("kernel", "ncclDevKernel_AllReduce_Sum_f32_RING_LL"),
+            EventKind::kCollective);
+  EXPECT_EQ(kind_from_category("gpu_memcpy", "Memcpy HtoD"), EventKind::kMemcpy);
+  EXPECT_EQ(kind_from_category("Memcpy", ""), EventKind::kMemcpy);
+  EXPECT_EQ(kind_from_category("gpu_memset", ""), EventKind::kMemset);
+  EXPECT_EQ(kind_from_category("Memset", ""), EventKind::kMemset);
+  EXPECT_EQ(kind_from_category("cuda_sync", "Stream Sync"), EventKind::kWait);
+  EXPECT_EQ(kind_from_category("gpu_user_annotation", "## Call CompiledFxGraph ##"),
+            EventKind::kDeviceRange);
+  EXPECT_EQ(kind_from_category("mtia_ccp_events", "event_wait"), EventKind::kWait);
+  EXPECT_EQ(kind_from_category("mtia_ccp_events", "dma_request"), EventKind::kMemcpy);
+  EXPECT_EQ(kind_from_category("mtia_ccp_events", "pe_exe"), EventKind::kKernel);
+  for (const char* host : {"cuda_runtime", "cuda_driver", "Runtime", "cpu_op", "python_function",
+                           "user_annotation", "Operator", "mlu_runtime"}) {
+    EXPECT_EQ(kind_from_category(host, "x"), EventKind::kHost) << host;
+  }
+  for (const char* unknown : {"", "kernel_launch", "kernels", "_kernel", "memcpyish", "blink"}) {
+    EXPECT_EQ(kind_from_category(unknown, "x"), EventKind::kSpan) << unknown;
   }
 }
 

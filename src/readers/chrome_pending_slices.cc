@@ -102,7 +102,7 @@ void PendingSlices::pair(int64_t trace_end, const TraceStore& store, const EmitF
           if (!known) merged.push_back(a);
         }
       }
-      e.kind = duration_kind_from_cat(store.str(e.cat));
+      e.kind = kind_from_category(store.str(e.cat), store.str(e.name));
       e.args_begin = 0;
       e.args_count = 0;
       emit(e, merged);

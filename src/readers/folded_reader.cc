@@ -187,7 +187,7 @@ class Builder {
     for (size_t i = depth; i < open_.size(); ++i) {
       const Open& o = open_[i];
       Event e;
-      e.kind = EventKind::kSpan;
+      e.kind = EventKind::kHost;
       e.ts = o.start;
       e.dur = now_ - o.start;
       e.name = o.name;

@@ -118,7 +118,7 @@ class Import {
     while ((rc = st->step()) == SQLITE_ROW) {
       Event e;
       if (!times(*st, &e.ts, &e.dur)) continue;
-      e.kind = EventKind::kSpan;
+      e.kind = EventKind::kHost;
       e.cat = cat;
       e.track = host_track(st->i64(2));
       e.name = name_of(st->i64(3));
@@ -193,13 +193,13 @@ class Import {
         e.cat = cat_kernel;
         e.name = name_of(st->i64(7));
       } else if (!st->is_null(10)) {
-        e.kind = EventKind::kSpan;
         e.cat = cat_comm;
         e.name = name_of(st->i64(10));
+        e.kind = communication_slice_kind(store_.str(e.name));
       } else {
-        e.kind = EventKind::kSpan;
         e.cat = cat_task;
         e.name = task_type != 0 ? task_type : unnamed;
+        e.kind = ascend_task_kind(task_type != 0 ? store_.str(task_type) : std::string_view());
       }
       size_t n = 0;
       args[n++] = {k_device, ArgValue::Int(device)};
@@ -256,7 +256,7 @@ class Import {
       e.ts = st->i64(0);
       const bool range = !st->is_null(1) && st->i64(1) != e.ts;
       if (range && !times(*st, &e.ts, &e.dur)) continue;
-      e.kind = range ? EventKind::kSpan : EventKind::kInstant;
+      e.kind = range ? EventKind::kHost : EventKind::kInstant;
       e.cat = cat;
       e.track = host_track(st->is_null(2) ? 0 : st->i64(2));
       e.name = st->is_null(3) ? unnamed : name_of(st->i64(3));

@@ -37,7 +37,7 @@ Kinds kinds_of(const Snapshot& snap) {
     if (p.device_type == DeviceType::kNpu && has_duration(ev->kind)) {
       ++k.on_npu[ev->kind];
       k.streams.insert(snap.track(ev->track).tid);
-    } else if (is_device_kind(ev->kind)) {
+    } else if (is_device_work(ev->kind)) {
       ++k.elsewhere_device;
     }
   });

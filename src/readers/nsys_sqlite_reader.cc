@@ -21,6 +21,18 @@ constexpr const char* kKernel = "CUPTI_ACTIVITY_KIND_KERNEL";
 constexpr const char* kMemcpy = "CUPTI_ACTIVITY_KIND_MEMCPY";
 constexpr const char* kMemset = "CUPTI_ACTIVITY_KIND_MEMSET";
 constexpr const char* kRuntime = "CUPTI_ACTIVITY_KIND_RUNTIME";
+constexpr const char* kSync = "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION";
+
+// CUpti_ActivitySynchronizationType, as nsys stores it in syncType, named as Kineto names them.
+std::string_view sync_name(int64_t t) {
+  switch (t) {
+    case 1: return "Event Sync";
+    case 2: return "Stream Wait Event";
+    case 3: return "Stream Sync";
+    case 4: return "Context Sync";
+    default: return "Sync";
+  }
+}
 constexpr const char* kNvtx = "NVTX_EVENTS";
 
 // CUpti_ActivityMemcpyKind, as nsys stores it in copyKind (ENUM_CUDA_MEMCPY_OPER).
@@ -81,6 +93,8 @@ class Import {
     cat_memcpy_ = store.intern("gpu_memcpy");
     cat_memset_ = store.intern("gpu_memset");
     cat_runtime_ = store.intern("cuda_runtime");
+    cat_sync_ = store.intern("cuda_sync");
+    sync_track_name_ = store.intern("Synchronization");
     cat_nvtx_ = store.intern("nvtx");
     cat_flow_ = store.intern("ac2g");
     memset_name_ = store.intern("Memset");
@@ -94,6 +108,7 @@ class Import {
     HUOYAN_RETURN_IF_ERROR(read_device(kKernel, EventKind::kKernel));
     HUOYAN_RETURN_IF_ERROR(read_device(kMemcpy, EventKind::kMemcpy));
     HUOYAN_RETURN_IF_ERROR(read_device(kMemset, EventKind::kMemset));
+    HUOYAN_RETURN_IF_ERROR(read_sync());
     HUOYAN_RETURN_IF_ERROR(read_nvtx());
     return stats_;
   }
@@ -109,6 +124,7 @@ class Import {
                                              {kMemcpy, {"start", "end", "deviceId", "streamId"}},
                                              {kMemset, {"start", "end", "deviceId", "streamId"}},
                                              {kRuntime, {"start", "end", "nameId", nullptr}},
+                                             {kSync, {"start", "end", "deviceId", "syncType"}},
                                              {kNvtx, {"start", "end", "eventType", nullptr}}};
     for (const auto& [table, cols] : kRequired) {
       auto have = db_.columns(table);
@@ -255,7 +271,7 @@ class Import {
     return for_each_row(kRuntime, kColumns, [&](const SqliteIntRows::Row& r) {
       Event e;
       if (!times(r, &e.ts, &e.dur)) return;
-      e.kind = EventKind::kSpan;
+      e.kind = EventKind::kHost;
       e.cat = cat_runtime_;
       e.name = name_of(r.v[2]);
       e.track = host_track(r.v[3]);
@@ -325,6 +341,7 @@ class Import {
       if (kind == EventKind::kKernel) {
         e.cat = cat_kernel_;
         e.name = name_of(r.v[5]);
+        if (is_collective_kernel_name(store_.str(e.name))) e.kind = EventKind::kCollective;
         if (has_grid) args[n++] = {k_grid_, ArgValue::Json(grid.text(r.v[6], r.v[7], r.v[8]))};
         if (has_block) {
           args[n++] = {k_block_, ArgValue::Json(block.text(r.v[9], r.v[10], r.v[11]))};
@@ -353,6 +370,38 @@ class Import {
       }
       append(e, {args.data(), n});
       link(e);
+    });
+  }
+
+  // Synchronisations (cudaEventSynchronize, cudaStreamWaitEvent…): waits, on their stream, or
+  // on a "Synchronization" row of the device when they have none (streamId 2^32 − 1).
+  Status read_sync() {
+    if (columns_[kSync].empty()) return OkStatus();
+    static constexpr const char* kColumns[] = {"start", "end", "deviceId", "streamId",
+                                               "correlationId", "syncType"};
+    std::array<StringId, 5> names{};
+    return for_each_row(kSync, kColumns, [&](const SqliteIntRows::Row& r) {
+      Event e;
+      if (!times(r, &e.ts, &e.dur)) return;
+      const int64_t device = r.v[2];
+      if (device < 0 || device > kMaxDevice) {
+        store_.skips().add("nsys: device id out of range");
+        ++stats_.skipped;
+        return;
+      }
+      const int64_t stream = r.v[3] < 0 || r.v[3] >= 0xFFFFFFFF ? -1 : r.v[3];
+      e.kind = EventKind::kWait;
+      e.cat = cat_sync_;
+      e.track = device_track(device, stream);
+      if (stream < 0) {
+        Track& t = w_.track_at(e.track);
+        if (t.name != sync_track_name_) t.name = sync_track_name_;
+      }
+      e.id = static_cast<uint64_t>(r.v[4]);
+      const size_t slot = r.v[5] >= 1 && r.v[5] <= 4 ? static_cast<size_t>(r.v[5]) : 0;
+      if (names[slot] == 0) names[slot] = store_.intern(sync_name(r.v[5]));
+      e.name = names[slot];
+      append(e);
     });
   }
 
@@ -393,7 +442,7 @@ class Import {
       e.ts = st->i64(0);
       if (range) {
         if (!times(*st, &e.ts, &e.dur)) continue;
-        e.kind = EventKind::kSpan;
+        e.kind = EventKind::kHost;
       } else {
         e.kind = EventKind::kInstant;
       }
@@ -426,6 +475,7 @@ class Import {
   bool have_last_device_ = false;
   StringId k_device_, k_stream_, k_grid_, k_block_, k_registers_, k_shared_, k_bytes_, k_copy_kind_;
   StringId cat_kernel_, cat_memcpy_, cat_memset_, cat_runtime_, cat_nvtx_, cat_flow_, memset_name_;
+  StringId cat_sync_, sync_track_name_;
 };
 
 }  // namespace

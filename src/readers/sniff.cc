@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "src/io/input.h"
+#include "src/readers/ascend_folder.h"
 
 namespace huoyan {
 namespace {
@@ -220,6 +221,7 @@ struct Walk {
       auto r =
           in.file ? in.file->read_file(in.path, store, o) : in.folder->read_dir(in.path, store, o);
       store.set_input_time_offset(0);
+      if (r.ok()) mirror_communication_layers(store, part.first_process);
       if (!r.ok()) {
         return in.path == in.shown
                    ? r.status()

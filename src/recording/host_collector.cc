@@ -149,7 +149,7 @@ void HostCollector::Decoder::decode(TraceStore::Writer& w, Source& s, const Reco
       e.ts = to_ns(h.t0, flags);
       e.dur = to_ns(h.t1, flags) - e.ts;
       e.cat = e.request != 0 ? cat_request_ : cat_host_;
-      e.kind = EventKind::kSpan;
+      e.kind = EventKind::kHost;
       break;
     }
     case RecordKind::kInstant:
@@ -216,7 +216,7 @@ void HostCollector::Decoder::decode(TraceStore::Writer& w, Source& s, const Reco
       w.add_step(std::move(step));
       e.name = name_step_;
       e.cat = cat_step_;
-      e.kind = EventKind::kSpan;
+      e.kind = EventKind::kHost;
       break;
     }
     case RecordKind::kRequestMark: {

@@ -78,7 +78,7 @@ std::vector<RequestTotals> totals_of(const TraceStore& store, const Snapshot& sn
     for (EventSeq seq : store.events_of_request(info.id)) {
       if (!snap.contains(seq)) continue;
       const EventView ev = snap.at(seq);
-      if (ev->kind == EventKind::kSpan && window.contains(*ev)) t.host_ns += ev->dur;
+      if (snap.kind_of(*ev) == EventKind::kHost && window.contains(*ev)) t.host_ns += ev->dur;
     }
   }
   std::sort(step_ids.begin(), step_ids.end());

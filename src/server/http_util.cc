@@ -68,6 +68,18 @@ GroupBy Query::group(const char* name, GroupBy def) {
   return g;
 }
 
+KindSet Query::kinds(const char* name, KindSet def) {
+  if (!has(name)) return def;
+  KindSet k = def;
+  if (!parse_kind_set(text(name), &k)) {
+    fail(std::string(name) +
+         ": expected kernel, memcpy, memset, collective, wait, work or all (comma-separated), "
+         "got " +
+         echoed(text(name)));
+  }
+  return k;
+}
+
 std::string Query::one_of(const char* name, std::string_view def,
                           std::initializer_list<std::string_view> allowed) {
   if (!has(name)) return std::string(def);

@@ -39,6 +39,7 @@ class Query {
   int64_t integer(const char* name, int64_t def, int64_t min, int64_t max);
   AttributionMode mode(const char* name, AttributionMode def);
   GroupBy group(const char* name, GroupBy def);
+  KindSet kinds(const char* name, KindSet def);  // parse_kind_set() words
   // One of `allowed` (e.g. {"chrome","folded","speedscope"}); `def` when absent.
   std::string one_of(const char* name, std::string_view def,
                      std::initializer_list<std::string_view> allowed);

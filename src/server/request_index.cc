@@ -163,7 +163,7 @@ std::shared_ptr<const RequestIndex> RequestIndex::build(const TraceStore& store)
       st.shared += e.dur;
       add_apportioned(e.dur, st, &slots[st.begin], &slot_apportioned[st.begin], scratch,
                       members_scratch);
-    } else if (!device && e.request != 0 && e.kind == EventKind::kSpan) {
+    } else if (!device && e.request != 0 && snapshot.kind_of(e) == EventKind::kHost) {
       auto it = row_of.find(e.request);
       if (it != row_of.end()) own.push_back({it->second, e.track, e.ts, e.end()});
     }

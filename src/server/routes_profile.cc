@@ -112,7 +112,8 @@ void handle_flamegraph(ApiContext& ctx, const httplib::Request& req, httplib::Re
 
 std::shared_ptr<const std::string> kernels_json(ApiContext& ctx, StringId request,
                                                 AttributionMode mode, GroupBy group,
-                                                const std::string& device) {
+                                                const std::string& device, KindSet kinds,
+                                                const std::string& kind_text) {
   auto build = [&] {
     const Snapshot snapshot = ctx.store.snapshot();
     std::vector<TimedEvent> events;
@@ -128,11 +129,12 @@ std::shared_ptr<const std::string> kernels_json(ApiContext& ctx, StringId reques
         return snapshot.device_label(snapshot.at(te.seq)->track) != device;
       });
     }
-    const std::vector<KernelStat> rows = kernel_stats(snapshot, events, group);
-    return build_json([&](BufferedOut& out) { write_kernel_stats_json(rows, out); });
+    const std::vector<KernelStat> rows = kernel_stats(snapshot, events, group, kinds);
+    return build_json([&](BufferedOut& out) { write_kernel_stats_json(rows, out, group); });
   };
   if (request != 0) return std::make_shared<const std::string>(build());
-  const std::string key = "kernels|" + device + "|" + std::to_string(static_cast<int>(group));
+  const std::string key =
+      "kernels|" + device + "|" + std::to_string(static_cast<int>(group)) + "|" + kind_text;
   return ctx.responses.get(key, ctx.store, ctx.refresh(), build);
 }
 
@@ -140,12 +142,15 @@ void handle_kernels(ApiContext& ctx, const httplib::Request& req, httplib::Respo
   Query q(req);
   const AttributionMode mode = q.mode("mode", AttributionMode::kShared);
   const GroupBy group = q.group("group", GroupBy::kName);
+  // Default: every device-side row (kernels, copies, sets, collectives, waits), each with its
+  // kind; shares over device work whatever the filter.
+  const KindSet kinds = q.kinds("kind", KindSet::device_side());
   if (!check_query(q, res)) return;
   StringId request = 0;
   if (!resolve_request(ctx, q, res, &request)) return;
   std::string device;
   if (!resolve_device(ctx.store.snapshot(), q, res, &device)) return;
-  send_json(res, *kernels_json(ctx, request, mode, group, device));
+  send_json(res, *kernels_json(ctx, request, mode, group, device, kinds, q.text("kind")));
 }
 
 void handle_devices(ApiContext& ctx, const httplib::Request&, httplib::Response& res) {
@@ -205,7 +210,9 @@ void warm_caches(ApiContext& ctx) {
   // What the web UI asks first, in that order.
   if (!ctx.stopping) ctx.request_index();
   if (!ctx.stopping) flame_json(ctx, FlameOptions{});
-  if (!ctx.stopping) kernels_json(ctx, 0, AttributionMode::kShared, GroupBy::kName, "");
+  if (!ctx.stopping) {
+    kernels_json(ctx, 0, AttributionMode::kShared, GroupBy::kName, "", KindSet::device_side(), "");
+  }
   if (!ctx.stopping) ctx.timeline_index();
 }
 

@@ -65,32 +65,6 @@ void handle_requests(ApiContext& ctx, const httplib::Request& req, httplib::Resp
             }));
 }
 
-std::string_view kind_name(EventKind k) {
-  switch (k) {
-    case EventKind::kKernel:
-      return "kernel";
-    case EventKind::kMemcpy:
-      return "memcpy";
-    case EventKind::kMemset:
-      return "memset";
-    case EventKind::kSpan:
-      return "span";
-    case EventKind::kInstant:
-      return "instant";
-    case EventKind::kCounter:
-      return "counter";
-    case EventKind::kFlowStart:
-    case EventKind::kFlowStep:
-    case EventKind::kFlowEnd:
-      return "flow";
-    case EventKind::kAsyncBegin:
-    case EventKind::kAsyncEnd:
-    case EventKind::kAsyncInstant:
-      return "async";
-  }
-  return "span";
-}
-
 void write_arg_value(BufferedOut& out, const ArgValue& v) {
   switch (v.type) {
     case ArgType::kNull:
@@ -140,7 +114,7 @@ void handle_event(ApiContext& ctx, const httplib::Request& req, httplib::Respons
               out.put(",\"cat\":");
               json_string(out, snapshot.str(ev->cat));
               out.put(",\"kind\":");
-              json_string(out, kind_name(ev->kind));
+              json_string(out, kind_name(snapshot.kind_of(*ev)));
               out.put(",\"track\":");
               json_string(out, snapshot.track_label(ev->track));
               out.put(",\"track_id\":");

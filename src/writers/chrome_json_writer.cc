@@ -43,6 +43,11 @@ const char* phase_of(const Event& e) {
     case EventKind::kMemcpy:
     case EventKind::kMemset:
     case EventKind::kSpan:
+    case EventKind::kCollective:
+    case EventKind::kWait:
+    case EventKind::kDeviceRange:
+    case EventKind::kHost:
+    case EventKind::kDerived:
       return (e.flags & event_flags::kUnclosed) ? "B" : "X";
     case EventKind::kInstant:
       return "i";
@@ -329,6 +334,11 @@ struct ChromeJsonWriter::Impl {
     if (e.cat != 0) {
       lit(out, ",\"cat\":");
       json_string(out, snapshot.str(e.cat));
+    } else if (e.kind != EventKind::kSpan && has_duration(e.kind)) {
+      // A kind its producer decided without a category (an Ascend table's collective or
+      // wait): written as the category huoyan's reader maps back to it.
+      lit(out, ",\"cat\":");
+      json_string(out, kind_name(e.kind));
     }
     lit(out, ",\"ph\":\"");
     out.put(std::string_view(phase_of(e), 1));

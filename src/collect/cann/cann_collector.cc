@@ -465,7 +465,7 @@ void CannCollector::convert_api(const mspti::Api& a) {
   const uint64_t correlation = a.correlationId;
   const mspti::ProcessThread pt = a.pt;
   ActivityRecord r;
-  r.event.kind = EventKind::kSpan;
+  r.event.kind = EventKind::kHost;
   r.event.ts = static_cast<int64_t>(a.start) + clock_offset_;
   r.event.dur = static_cast<int64_t>(a.end - a.start);
   r.event.id = correlation;
@@ -557,7 +557,8 @@ void CannCollector::convert_marker(const mspti::Marker& m) {
     }
     const OpenMarker open = it->second;
     open_markers_.erase(it);
-    r.event.kind = EventKind::kSpan;
+    // A range marked on a device stream annotates the device's work; one on a thread is host.
+    r.event.kind = device ? EventKind::kDeviceRange : EventKind::kHost;
     r.event.ts = open.ts;
     r.event.dur = ts >= open.ts ? ts - open.ts : 0;
     r.event.name = open.name;
@@ -579,7 +580,7 @@ void CannCollector::convert_communication(const mspti::Communication& c) {
   const uint64_t correlation = c.correlationId;
   const mspti::DeviceStream ds = c.ds;
   ActivityRecord r;
-  r.event.kind = EventKind::kSpan;  // device time on the stream, not a compute kernel
+  r.event.kind = EventKind::kCollective;
   r.event.ts = static_cast<int64_t>(c.start) + clock_offset_;
   r.event.dur = static_cast<int64_t>(c.end - c.start);
   r.event.id = correlation;
@@ -598,10 +599,10 @@ void CannCollector::convert_hccl(const mspti::Hccl& h) {
   if (bad_times(h.start, h.end)) return;
   const mspti::DeviceStream ds = h.ds;
   ActivityRecord r;
-  r.event.kind = EventKind::kSpan;
   r.event.ts = static_cast<int64_t>(h.start) + clock_offset_;
   r.event.dur = static_cast<int64_t>(h.end - h.start);
   r.event.name = store_->intern(h.name != nullptr ? h.name : "<hccl>");
+  r.event.kind = communication_slice_kind(store_->str(r.event.name));
   r.event.cat = cat_comm_;
   r.track = TrackRef::Device(DeviceType::kNpu, device_of(ds.deviceId), stream_of(ds.streamId));
   r.add_double(k_bandwidth_, h.bandWidth);

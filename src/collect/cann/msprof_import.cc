@@ -63,7 +63,7 @@ Result<MsprofImportStats> import_msprof_folder(const std::string& dir, TraceStor
   };
   std::unordered_map<uint64_t, Launch> launches;
   snap.for_each([&](const EventView& v) {
-    if (v->id == 0 || v->kind != EventKind::kSpan || snap.is_device_track(v->track)) return;
+    if (v->id == 0 || snap.kind_of(*v) != EventKind::kHost) return;
     if ((v->flags & event_flags::kIdString) != 0) return;
     launches.try_emplace(v->id, Launch{snap.track(v->track).tid, v->ts + offset_ns});
   });
@@ -118,7 +118,7 @@ Result<MsprofImportStats> import_msprof_folder(const std::string& dir, TraceStor
     e.request = intern(e.request);
     if ((e.flags & event_flags::kIdString) != 0) e.id = intern(static_cast<StringId>(e.id));
     e.step = 0;  // the scratch store's steps are not the live recording's
-    if (is_device_kind(e.kind) && e.id != 0 && (e.flags & event_flags::kIdString) == 0) {
+    if (is_device_work(e.kind) && e.id != 0 && (e.flags & event_flags::kIdString) == 0) {
       auto l = launches.find(e.id);
       if (l != launches.end()) {
         auto s = steps.find(l->second.tid);

@@ -534,6 +534,7 @@ void CuptiCollector::convert_kernel(const KernelRecord& k) {
   r.event.dur = static_cast<int64_t>(k.end - k.start);
   r.event.id = k.correlationId;
   r.event.name = kernel_name(k.name);
+  if (is_collective_kernel_name(store_->str(r.event.name))) r.event.kind = EventKind::kCollective;
   r.event.cat = cat_kernel_;
   r.track = TrackRef::Device(DeviceType::kGpu, static_cast<int32_t>(k.deviceId), k.streamId);
   r.correlation = k.correlationId;
@@ -601,7 +602,7 @@ void CuptiCollector::convert_api(const CUpti_ActivityAPI& a, bool runtime) {
     return;
   }
   ActivityRecord r;
-  r.event.kind = EventKind::kSpan;
+  r.event.kind = EventKind::kHost;
   r.event.ts = static_cast<int64_t>(a.start) + clock_offset_;
   r.event.dur = static_cast<int64_t>(a.end - a.start);
   r.event.id = a.correlationId;

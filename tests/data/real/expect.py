@@ -143,7 +143,7 @@ def task_type_kind(tt):
     t = (tt or "").strip().upper()
     if "MEMCPY" in t:
         return "memcpy"
-    if "WAIT" in t or "RECORD" in t:
+    if "WAIT" in t or "RECORD" in t or "RESET" in t:
         return "wait"
     if t in ("HCCL", "COMMUNICATION") or "REDUCE" in t:
         return "collective"
@@ -153,7 +153,7 @@ def task_type_kind(tt):
 ASCEND_HOST_PROCS = {"cann", "python", "python gc", "pid name", "mstx"}
 ASCEND_DERIVED_PROCS = {"overlap analysis", "step trace"}
 DEVICE_PROC_RE = re.compile(
-    r"^\s*(gpu|npu|mlu|xpu|mtia|hpu|tpu|ipu|dcu|device)\s*[:#]?\s*\d+\b"
+    r"^\s*(gpu|npu|mlu|xpu|mtia|hpu|tpu|ipu|dcu|cpu|device)\s*[:#]?\s*\d+\b"
     r"|/device:(gpu|tpu|xpu)\b", re.I)
 
 
@@ -165,7 +165,7 @@ def device_track_kind(name):
     `dma_request`) are read as the table's intent for them (see report).
     """
     n = name.upper()
-    if "WAIT" in n or "RECORD" in n:
+    if "WAIT" in n or "RECORD" in n or "RESET" in n:
         return "wait"
     if "MEMCPY" in n or "DMA" in n:
         return "memcpy"
@@ -197,9 +197,9 @@ def chrome_kind(ev, proc_name, thread_name):
         args = ev.get("args") if isinstance(ev.get("args"), dict) else {}
         return task_type_kind(args.get("Task Type"))
     if p in ("hccl", "communication"):
-        if name.strip().lower().replace("_", " ") == "notify wait":
-            return "wait"
-        return "collective"
+        if "wait" in name.lower():
+            return "comm-wait"
+        return "comm-collective"
     if p in ASCEND_DERIVED_PROCS:
         return "derived"
     if p in ASCEND_HOST_PROCS:
@@ -214,8 +214,18 @@ def chrome_kind(ev, proc_name, thread_name):
 
 
 class Acc:
+    """Rows of one input (a file, or every file of a folder)."""
+
     def __init__(self):
         self.rows = {}
+        # msprof writes communication twice: the HCCL/Communication process and the
+        # same tasks on the Ascend Hardware streams. Its rows count only when the
+        # input has no Ascend Hardware process (the table's "communication" rows).
+        self.comm_rows = []
+        self.has_hardware = False
+
+    def add_comm(self, kind, name, ns):
+        self.comm_rows.append((kind, name, ns))
 
     def add(self, kind, name, ns):
         if kind not in LISTED_KINDS:
@@ -229,6 +239,10 @@ class Acc:
             r[1] += ns
 
     def result(self):
+        if not self.has_hardware:
+            for k, n, ns in self.comm_rows:
+                self.add(k, n, ns)
+        self.comm_rows = []
         rows = [{"kind": k, "name": n, "count": c, "total_ns": t}
                 for (k, n), (c, t) in self.rows.items()]
         rows.sort(key=lambda r: (-r["total_ns"], r["kind"], r["name"]))
@@ -291,10 +305,19 @@ def chrome_rows(events, acc):
         elif e.get("name") == "thread_name" and "name" in args:
             threads[(pid_key(e.get("pid")), pid_key(e.get("tid")))] = str(args["name"])
 
+    if any(v.strip() == "Ascend Hardware" for v in procs.values()):
+        acc.has_hardware = True
+
     def classify(e):
         p = pid_key(e.get("pid"))
         t = pid_key(e.get("tid"))
         return chrome_kind(e, procs.get(p), threads.get((p, t)))
+
+    def add(k, name, ns):
+        if k.startswith("comm-"):
+            acc.add_comm(k[5:], name, ns)
+        else:
+            acc.add(k, name, ns)
 
     def ev_name(e):
         n = e.get("name")
@@ -307,11 +330,11 @@ def chrome_rows(events, acc):
         ph = e.get("ph")
         if ph == "X":
             k = classify(e)
-            if k not in LISTED_KINDS:
+            if k not in LISTED_KINDS and not k.startswith("comm-"):
                 continue
             d = to_decimal(e.get("dur"))
             ns = us_to_ns(d) if d is not None else 0
-            acc.add(k, ev_name(e), ns)
+            add(k, ev_name(e), ns)
         elif ph in ("B", "E"):
             ts = to_decimal(e.get("ts"))
             if ts is None:
@@ -327,8 +350,8 @@ def chrome_rows(events, acc):
             elif stack:
                 bts, b = stack.pop()
                 k = classify(b)
-                if k in LISTED_KINDS:
-                    acc.add(k, ev_name(b), us_to_ns(ts - bts))
+                if k in LISTED_KINDS or k.startswith("comm-"):
+                    add(k, ev_name(b), us_to_ns(ts - bts))
 
 
 def chrome_file(path, acc):
