@@ -134,7 +134,10 @@ TEST(AscendCsvReal, CountsMatchSources) {
       std::map<std::string, std::map<std::string, uint64_t>> seen;
       int64_t dur_ns = 0;
       snap.for_each([&](const EventView& ev) {
-        EXPECT_EQ(ev->kind, EventKind::kKernel);
+        // Operators are kernels; HCCL operators collectives (docs/formats.md).
+        const bool hccl = arg_text(snap, ev, "Accelerator Core") == "HCCL" ||
+                          arg_text(snap, ev, "Task Type") == "HCCL";
+        EXPECT_EQ(ev->kind, hccl ? EventKind::kCollective : EventKind::kKernel);
         const Track& t = snap.track(ev->track);
         seen["Stream ID"][t.tid < 0 ? "N/A" : std::to_string(t.tid)]++;
         const std::string core = arg_text(snap, ev, "Accelerator Core");

@@ -120,7 +120,7 @@ TEST(AscendKernelCsv, PmuColumnsArePackedIntoOneArray) {
   EXPECT_EQ(arg(snap, ev[0], "aicore_time(us)"), nullptr);
 }
 
-TEST(AscendKernelCsv, TaskTimeNonKernelTasksAreDeviceSpans) {
+TEST(AscendKernelCsv, TaskTimeNonKernelTasksKeepTheirTaskTypesKind) {
   // msprof task_time_*.csv (cann.md §2.3, real sample S3).
   const std::string text =
       "Device_id,kernel_name,kernel_type,stream_id,task_id,task_time(us),task_start(us),"
@@ -133,7 +133,9 @@ TEST(AscendKernelCsv, TaskTimeNonKernelTasksAreDeviceSpans) {
   const Snapshot snap = store.snapshot();
   auto ev = events_of(snap);
   ASSERT_EQ(ev.size(), 2u);
-  EXPECT_EQ(ev[0]->kind, EventKind::kSpan);
+  // A control task is device work of its own type (docs/formats.md: neither copy, wait nor
+  // communication).
+  EXPECT_EQ(ev[0]->kind, EventKind::kKernel);
   EXPECT_EQ(snap.str(ev[0]->name), "PROFILING_ENABLE");
   EXPECT_EQ(ev[0]->dur, 20);
   EXPECT_TRUE(snap.is_device_event(*ev[0]));

@@ -1,5 +1,7 @@
 #include "src/readers/ascend_folder.h"
 
+#include "src/readers/sniff.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -33,9 +35,10 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
+// Events whose kind (as every analysis sees it: Snapshot::kind_of) is `kind`.
 uint64_t count_kind(const Snapshot& snap, EventKind kind) {
   uint64_t n = 0;
-  snap.for_each([&](const EventView& ev) { n += ev->kind == kind; });
+  snap.for_each([&](const EventView& ev) { n += snap.kind_of(*ev) == kind; });
   return n;
 }
 
@@ -58,7 +61,9 @@ TEST(AscendFolder, TorchNpuOutputWithTablesOnly) {
   EXPECT_EQ(r->events, 21u);  // kernel_details.csv rows (SOURCES.md)
   EXPECT_EQ(r->skipped, 0u);
   const Snapshot snap = store.snapshot();
-  EXPECT_EQ(count_kind(snap, EventKind::kKernel), 21u);
+  // 17 operators and 4 HCCL operators (hcom_broadcast ×2, hcom_allReduce, hcom_allGather).
+  EXPECT_EQ(count_kind(snap, EventKind::kKernel), 17u);
+  EXPECT_EQ(count_kind(snap, EventKind::kCollective), 4u);
   std::set<std::string> tracks;
   for (TrackId t = 0; t < snap.tracks().size(); ++t) tracks.insert(snap.track_label(t));
   EXPECT_EQ(tracks, (std::set<std::string>{"NPU 0 / Stream 16", "NPU 0 / Stream 17",
@@ -86,7 +91,8 @@ TEST(AscendFolder, TwoRanksIntoOneStore) {
     ASSERT_TRUE(r.ok()) << r.status().message();
   }
   const Snapshot snap = store.snapshot();
-  EXPECT_EQ(count_kind(snap, EventKind::kKernel), 21u + 22u);
+  EXPECT_EQ(count_kind(snap, EventKind::kKernel) + count_kind(snap, EventKind::kCollective),
+            21u + 22u);
   std::set<std::string> devices;
   for (TrackId t = 0; t < snap.tracks().size(); ++t) devices.insert(snap.device_label(t));
   EXPECT_EQ(devices, (std::set<std::string>{"rank 0:NPU 0", "rank 1:NPU 0"}));
@@ -109,7 +115,7 @@ const char kKernelCsv[] =
     "Device_id,Name,Type,Accelerator Core,Start Time(us),Duration(us)\n"
     "2,add_kernel,Add,AI_CORE,1002.500\t,1.25\n";
 
-TEST(AscendFolder, TraceViewIsTheKernelSourceWhenItHasDeviceTasks) {
+TEST(AscendFolder, KernelDetailsIsTheKernelSourceTraceViewAddsTheRest) {
   const fs::path pt = fresh_dir("host_1_ascend_pt");
   write(pt / "profiler_info_3.json", "{\"rank_id\": 3}");
   write(pt / "ASCEND_PROFILER_OUTPUT/trace_view.json", kTraceView);
@@ -117,12 +123,11 @@ TEST(AscendFolder, TraceViewIsTheKernelSourceWhenItHasDeviceTasks) {
   TraceStore store;
   auto r = read_ascend_profiler_output(pt.string(), store);
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->events, 2u);
+  EXPECT_EQ(r->events, 3u);  // the table's kernel, trace_view's host op and its task
   const Snapshot snap = store.snapshot();
-  EXPECT_EQ(count_kind(snap, EventKind::kKernel), 1u);
-  EXPECT_EQ(store.skips().get("kernel_details.csv not imported: its kernels came from "
-                              "trace_view.json"),
-            1u);
+  EXPECT_EQ(count_kind(snap, EventKind::kKernel), 1u);  // once, from kernel_details.csv
+  EXPECT_EQ(count_kind(snap, EventKind::kDeviceRange), 1u);  // trace_view's copy: shown only
+  EXPECT_EQ(count_kind(snap, EventKind::kHost), 1u);
   bool found = false;
   for (const Process& p : snap.processes()) {
     if (p.pid != 800 + 3 * (int64_t{1} << 44)) continue;  // rank 3: its own pid range
@@ -141,19 +146,43 @@ TEST(AscendFolder, TraceViewIsTheKernelSourceWhenItHasDeviceTasks) {
   std::set<std::string> devices;
   const Snapshot both = store.snapshot();
   both.for_each([&](const EventView& ev) {
-    if (ev->kind == EventKind::kKernel) devices.insert(both.device_label(ev->track));
+    if (both.kind_of(*ev) == EventKind::kKernel) devices.insert(both.device_label(ev->track));
   });
+  // Rank 3's kernel from its table (CSV device pids), rank 4's from trace_view.json (no table).
   EXPECT_EQ(devices, (std::set<std::string>{"rank 3:NPU 2", "rank 4:NPU 2"}));
+}
 
-  // Without the hardware layer in trace_view.json, the kernels come from the table.
-  write(
-      pt / "ASCEND_PROFILER_OUTPUT/trace_view.json",
-      "[{\"ph\":\"X\",\"name\":\"aten::add\",\"pid\":7,\"tid\":7,\"ts\":\"1000.000\",\"dur\":5}]");
-  TraceStore store2;
-  r = read_ascend_profiler_output(pt.string(), store2);
-  ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->events, 2u);
-  EXPECT_EQ(count_kind(store2.snapshot(), EventKind::kKernel), 1u);
+// Every level of one torch_npu output names the same rank and the same kernels; its side files
+// never become inputs of their own.
+TEST(AscendFolder, EveryLevelOfOneOutputGivesTheSameRank) {
+  const fs::path pt = fresh_dir("host_9_ascend_pt");
+  write(pt / "profiler_info_5.json", "{\"rank_id\": 5}");
+  write(pt / "ASCEND_PROFILER_OUTPUT/trace_view.json", kTraceView);
+  write(pt / "ASCEND_PROFILER_OUTPUT/kernel_details.csv", kKernelCsv);
+  write(pt / "ASCEND_PROFILER_OUTPUT/step_trace_time.csv", "Device_id,Step,Computing\n2,1,3\n");
+  write(pt / "PROF_000001_20250101000000000_ABCDEFGHIJKLMNOP/mindstudio_profiler_output/"
+             "op_summary_20250101000001.csv",
+        "Device_id,Op Name,OP Type,Task Type,Task Start Time(us),Task Duration(us)\n"
+        "2,other_kernel,Add,AI_CORE,1002.500\t,9.0\n");
+  const fs::path prof = pt / "PROF_000001_20250101000000000_ABCDEFGHIJKLMNOP";
+  for (const fs::path& level :
+       {pt, pt / "ASCEND_PROFILER_OUTPUT", pt / "ASCEND_PROFILER_OUTPUT" / ".",
+        fs::path(pt.string() + "/ASCEND_PROFILER_OUTPUT/"), prof,
+        prof / "mindstudio_profiler_output"}) {
+    SCOPED_TRACE(level.string());
+    TraceStore store;
+    InputReport report;
+    ASSERT_TRUE(read_input(level.string(), store, {}, &report).ok());
+    ASSERT_EQ(report.read.size(), 1u);
+    EXPECT_EQ(report.read[0].format, "torch-npu-folder");
+    const Snapshot snap = store.snapshot();
+    EXPECT_EQ(count_kind(snap, EventKind::kKernel), 1u);
+    std::set<std::string> devices;
+    snap.for_each([&](const EventView& ev) {
+      if (snap.is_device_event(*ev)) devices.insert(snap.device_label(ev->track));
+    });
+    EXPECT_EQ(devices, (std::set<std::string>{"rank 5:NPU 2"}));
+  }
 }
 
 TEST(AscendFolder, BrokenKernelSourceIsAnErrorNamingTheFile) {

@@ -35,7 +35,7 @@ Kinds kinds_of(const Snapshot& snap) {
   snap.for_each([&](const EventView& ev) {
     const Process& p = snap.process_of(ev->track);
     if (p.device_type == DeviceType::kNpu && has_duration(ev->kind)) {
-      ++k.on_npu[ev->kind];
+      ++k.on_npu[snap.kind_of(*ev)];
       k.streams.insert(snap.track(ev->track).tid);
     } else if (is_device_work(ev->kind)) {
       ++k.elsewhere_device;
@@ -49,11 +49,13 @@ TEST(MsprofJson, TaskTimeTimelineKindsFromTaskType) {
   auto r = read_chrome_json_file((kTimeline / "task_time_0_2_1.json").string(), store);
   ASSERT_TRUE(r.ok()) << r.status().message();
   const Kinds k = kinds_of(store.snapshot());
-  // 490 hardware tasks: AI_CORE 137 + AI_CPU 2 kernels, MEMCPY_ASYNC 29, and the rest
-  // (NOTIFY_WAIT/RECORD 280, REDUCE_ASYNC_V2 30, EVENT_* 12) device spans.
+  // 490 hardware tasks by task type: AI_CORE 137 + AI_CPU 2 kernels, MEMCPY_ASYNC 29 copies,
+  // REDUCE_ASYNC_V2 30 collectives, NOTIFY_WAIT/RECORD 280 and EVENT_WAIT/RECORD/RESET 12 waits.
   EXPECT_EQ(k.on_npu.at(EventKind::kKernel), 139u);
   EXPECT_EQ(k.on_npu.at(EventKind::kMemcpy), 29u);
-  EXPECT_EQ(k.on_npu.at(EventKind::kSpan), 322u);
+  EXPECT_EQ(k.on_npu.at(EventKind::kCollective), 30u);
+  EXPECT_EQ(k.on_npu.at(EventKind::kWait), 292u);
+  EXPECT_EQ(k.on_npu.count(EventKind::kSpan), 0u);
   EXPECT_EQ(k.streams, (std::set<int64_t>{2, 3, 4, 10, 12, 13}));
   EXPECT_EQ(k.elsewhere_device, 0u);
 }
@@ -66,8 +68,11 @@ TEST(MsprofJson, MsprofTimelineHasTheSameTasksPlusIterationMarks) {
   EXPECT_EQ(k.on_npu.at(EventKind::kKernel), 139u);
   EXPECT_EQ(k.on_npu.at(EventKind::kMemcpy), 29u);
   // HCCL's process is labelled "NPU" without an index: not a device by name, so its tasks
-  // count only through the "Ascend Hardware" process (494 hw X, SOURCES.md).
-  EXPECT_EQ(k.on_npu.at(EventKind::kSpan), 494u - 139u - 29u);
+  // count only through the "Ascend Hardware" process (494 hw X, SOURCES.md): the 490 tasks
+  // above and the 4 marks of its "Step Trace" thread, which are derived.
+  EXPECT_EQ(k.on_npu.at(EventKind::kCollective), 30u);
+  EXPECT_EQ(k.on_npu.at(EventKind::kWait), 292u);
+  EXPECT_EQ(k.on_npu.at(EventKind::kDerived), 4u);
 }
 
 TEST(MsprofJson, TorchNpuTraceViewHardwareLayer) {

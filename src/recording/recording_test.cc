@@ -39,7 +39,7 @@ TEST(Recording, ScopesBecomeSpansOnTheThreadRow) {
   const auto inner = events_named(profiler, "inner");
   ASSERT_EQ(outer.size(), 1u);
   ASSERT_EQ(inner.size(), 1u);
-  EXPECT_EQ(outer[0].kind, EventKind::kSpan);
+  EXPECT_EQ(outer[0].kind, EventKind::kHost);
   EXPECT_EQ(outer[0].track, inner[0].track);
   EXPECT_LE(outer[0].ts, inner[0].ts);
   EXPECT_GE(outer[0].end(), inner[0].end());

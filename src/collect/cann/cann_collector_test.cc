@@ -151,7 +151,7 @@ TEST_F(CannCollectorTest, KernelsArriveOnNpuStreamsWithRealtimeMappedTimes) {
   const Snapshot snap = store_.snapshot();
   EXPECT_EQ(snap.process_of(k.event.track).device_type, DeviceType::kNpu);
 
-  auto apis = events_of_kind(store_, EventKind::kSpan);
+  auto apis = events_of_kind(store_, EventKind::kHost);
   ASSERT_EQ(apis.size(), 1u);
   EXPECT_EQ(apis[0].name, "aclnnLaunch");
   EXPECT_EQ(apis[0].cat, "cann_api");
@@ -192,7 +192,7 @@ TEST_F(CannCollectorTest, StepsResolveThroughExternalCorrelationWhenCompletedOut
   EXPECT_EQ(copies[0].name, "Memcpy HtoD");
   EXPECT_EQ(arg(copies[0], "bytes"), std::to_string(1 << 20));
   std::vector<Found> comms;
-  for (auto& s : events_of_kind(store_, EventKind::kSpan)) {
+  for (auto& s : events_of_kind(store_, EventKind::kCollective)) {
     if (s.cat == "communication") comms.push_back(s);
   }
   ASSERT_EQ(comms.size(), 1u);
@@ -221,8 +221,11 @@ TEST_F(CannCollectorTest, MarkersBecomeRangesAndInstants) {
   ClockSync::Domain d;
   ASSERT_TRUE(clocks_.get("mspti", &d));
   std::vector<Found> ranges;
-  for (auto& s : events_of_kind(store_, EventKind::kSpan)) {
-    if (s.cat == "mstx") ranges.push_back(s);
+  // A range marked on a device stream is a device annotation range, one on a thread host.
+  for (EventKind k : {EventKind::kHost, EventKind::kDeviceRange}) {
+    for (auto& s : events_of_kind(store_, k)) {
+      if (s.cat == "mstx") ranges.push_back(s);
+    }
   }
   ASSERT_EQ(ranges.size(), 2u);
   for (const Found& r : ranges) {

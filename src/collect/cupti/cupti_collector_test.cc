@@ -147,7 +147,7 @@ TEST_F(CuptiCollectorTest, KernelsArriveOnTheirDeviceStreamWithClockMappedTimes)
   EXPECT_EQ(arg(k, "shared memory"), "1536");
   EXPECT_EQ(arg(k, "correlation"), std::to_string(corr));
 
-  auto spans = events_of_kind(store_, EventKind::kSpan);
+  auto spans = events_of_kind(store_, EventKind::kHost);
   ASSERT_EQ(spans.size(), 1u);
   EXPECT_EQ(spans[0].name, "cudaLaunchKernel");
   EXPECT_EQ(spans[0].event.id, corr);

@@ -567,7 +567,8 @@ def msprof_db_file(con, tables, acc):
 
 
 def sqlite_file(path, acc):
-    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    # immutable: no -shm/-wal files next to a WAL database in a read-only collection
+    con = sqlite3.connect("file:%s?immutable=1" % path, uri=True)
     try:
         tables = sqlite_tables(con)
         if "TASK" in tables and "STRING_IDS" in tables:
