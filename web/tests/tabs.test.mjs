@@ -64,7 +64,7 @@ test('kernels table sorts on header click and links to the flame graph search', 
   await page.waitForSelector('.table tbody tr');
   await page.click('th:has-text("Calls")');
   await page.waitForFunction(() => document.querySelector('th[aria-sort="descending"]')?.textContent.includes('Calls'));
-  const calls = await page.$$eval('.table tbody tr td:nth-child(2)', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
+  const calls = await page.$$eval('.table tbody tr td:nth-child(3)', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
   for (let i = 1; i < calls.length; i++) assert.ok(calls[i - 1] >= calls[i]);
   await page.click('th:has-text("Calls")');
   await page.waitForFunction(() => document.querySelector('th[aria-sort="ascending"]')?.textContent.includes('Calls'));
@@ -72,6 +72,31 @@ test('kernels table sorts on header click and links to the flame graph search', 
   await page.click('.table tbody tr');
   await page.waitForFunction(() => location.hash.startsWith('#/flame'));
   assert.equal(await page.getByRole('searchbox', { name: 'Search frames' }).inputValue(), name);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('kernels table names each row\'s kind; collectives and waits get their own lines, waits outside device time', async () => {
+  const { page, problems } = await openPage(browser.context);
+  // The documented /api/kernels shape of a two-card trace with NCCL and stream syncs.
+  const rows = [
+    { name: 'gemm', kind: 'kernel', count: 10, total_ns: 6000, mean_ns: 600, p50_ns: 600, p99_ns: 600, max_ns: 600, share: 0.6 },
+    { name: 'ncclDevKernel_AllReduce', kind: 'collective', count: 2, total_ns: 3000, mean_ns: 1500, p50_ns: 1500, p99_ns: 1500, max_ns: 1500, share: 0.3 },
+    { name: 'Memcpy HtoD', kind: 'memcpy', count: 1, total_ns: 1000, mean_ns: 1000, p50_ns: 1000, p99_ns: 1000, max_ns: 1000, share: 0.1 },
+    { name: 'Stream Sync', kind: 'wait', count: 4, total_ns: 5000, mean_ns: 1250, p50_ns: 1250, p99_ns: 1250, max_ns: 1250, share: 0.5 },
+  ];
+  await page.route('**/api/kernels*', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(rows) }));
+  await page.goto(`${BASE_URL}/#/kernels`);
+  await page.waitForSelector('.table tbody tr');
+  const kinds = await page.$$eval('.table tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent.trim()));
+  assert.deepEqual(kinds.sort(), ['collective', 'kernel', 'memcpy', 'wait']);
+  // Device time is the 10 us of work; the 5 us of waits are not part of it.
+  assert.match(await page.textContent('.toolbar'), /10(\.0+)?\s*(us|µs) device time/);
+  const collective = await page.textContent('[data-kind-lines] [data-kind="collective"]');
+  assert.match(collective, /collectives/);
+  assert.match(collective, /30(\.0)?\s*% of device time/);
+  assert.match(await page.textContent('[data-kind-lines] [data-kind="wait"]'), /waits .* not device time/);
   assert.deepEqual(problems, []);
   await page.close();
 });
