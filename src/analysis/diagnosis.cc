@@ -193,6 +193,7 @@ const std::vector<Rule>& diagnosis_rules() {
       {"long-tail", &rule_long_tail},
       {"device-imbalance", &rule_device_imbalance},
       {"stragglers", &rule_stragglers},
+      {"communication-share", &rule_communication_share},
   };
   return rules;
 }

@@ -123,6 +123,8 @@ struct DiagnosisConfig {
   double straggler_ratio = 1.3;   // a device's step time over this × the step's median device
   double straggler_steps = 0.05;  // share of steps with a straggler that triggers the rule
   uint64_t straggler_min_steps = 10;
+  // communication-share: collectives over this share of the device time of a multi-device trace
+  double comm_share = 0.2;
 
   // Device peaks: the model named by `device` (else the metadata, else the default of the
   // device type: NPU → Ascend 910B, GPU → A100, CPU → CPU) is looked up in `devices`.
@@ -156,6 +158,8 @@ std::vector<Finding> rule_launch_bound(const DiagnosisContext& ctx, const Diagno
 std::vector<Finding> rule_long_tail(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_device_imbalance(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_stragglers(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
+std::vector<Finding> rule_communication_share(const DiagnosisContext& ctx,
+                                              const DiagnosisConfig& cfg);
 
 // Runs every rule on the context and ranks the findings: saved_ns descending, then severity,
 // then id and subject (a total order, so output is deterministic).

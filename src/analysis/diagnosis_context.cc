@@ -270,11 +270,15 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
       acc.facts.name = std::string(snapshot.str(e.name));
       acc.facts.device_type = df.type;
       acc.facts.device = dev;
-      acc.facts.collective = is_collective_kernel(acc.facts.name);
-      acc.facts.copy = e.kind == EventKind::kMemcpy || e.kind == EventKind::kMemset;
+      // The producer's kind first (NCCL kernels, HCCL operators); the name for producers that
+      // say nothing.
+      const EventKind kind = snapshot.kind_of(e);
+      acc.facts.collective = kind == EventKind::kCollective || is_collective_kernel(acc.facts.name);
+      acc.facts.copy = kind == EventKind::kMemcpy || kind == EventKind::kMemset;
     }
     KernelAcc& acc = kernels[kernel_of_name[e.name]];
     KernelFacts& kf = acc.facts;
+    if (kf.collective) df.collective_ns += e.dur;
     int64_t tokens = -1;
     int64_t batch = -1;
     for (const StoredArg& a : ev.args()) {

@@ -51,6 +51,7 @@ struct DeviceFacts {
   uint64_t kernels = 0;
   int64_t busy_ns = 0;          // union of its device intervals (streams overlap)
   int64_t compute_busy_ns = 0;  // same without collectives
+  int64_t collective_ns = 0;    // total time of its collectives (EventKind::kCollective or named so)
   int64_t first_ts = 0;
   int64_t last_end = 0;
 };

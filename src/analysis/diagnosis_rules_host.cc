@@ -401,4 +401,61 @@ std::vector<Finding> rule_stragglers(const DiagnosisContext& ctx, const Diagnosi
   return {std::move(f)};
 }
 
+// Collectives (NCCL/RCCL kernels, HCCL operators: EventKind::kCollective) over comm_share of
+// the device time of a trace with several devices. The saving is the exposed communication:
+// time a device is busy with collectives and nothing else, which overlapping them with compute
+// would hide (the busiest device's, since every step waits for it).
+std::vector<Finding> rule_communication_share(const DiagnosisContext& ctx,
+                                              const DiagnosisConfig& cfg) {
+  if (ctx.devices.size() < 2 || ctx.device_total_ns <= 0) return {};
+  int64_t collective = 0;
+  const DeviceFacts* most_exposed = nullptr;
+  for (const DeviceFacts& d : ctx.devices) {
+    collective += d.collective_ns;
+    if (most_exposed == nullptr ||
+        d.busy_ns - d.compute_busy_ns > most_exposed->busy_ns - most_exposed->compute_busy_ns) {
+      most_exposed = &d;
+    }
+  }
+  const double share = static_cast<double>(collective) / static_cast<double>(ctx.device_total_ns);
+  if (share < cfg.comm_share) return {};
+  const int64_t exposed = most_exposed->busy_ns - most_exposed->compute_busy_ns;
+  Finding f =
+      diag::make_finding("communication-share", most_exposed->label,
+                         share >= 2 * cfg.comm_share ? Severity::kCritical : Severity::kWarning);
+  f.saved_ns = std::max<int64_t>(0, exposed);
+  f.view.tab = "kernels";
+  f.evidence.push_back(Evidence::Int("devices", static_cast<int64_t>(ctx.devices.size())));
+  f.evidence.push_back(Evidence::Int("collective_ns", collective));
+  f.evidence.push_back(Evidence::Int("device_total_ns", ctx.device_total_ns));
+  f.evidence.push_back(Evidence::Double("collective_share", share));
+  f.evidence.push_back(Evidence::String("most_exposed_device", most_exposed->label));
+  f.evidence.push_back(Evidence::Int("exposed_ns", exposed));
+  f.evidence.push_back(Evidence::String(
+      "saving_basis", "communication not overlapped with compute on the most exposed device"));
+  f.title.en = fmt::format("Communication takes {} of device time across {} devices", pct(share),
+                           ctx.devices.size());
+  f.title.zh = fmt::format("集合通信占 {} 个设备总设备时间的 {}", ctx.devices.size(), pct(share));
+  f.cause.en = fmt::format(
+      "Collectives total {} of {} device time. On {} they run with no compute beside them for "
+      "{}: the devices wait on each other or on the interconnect instead of computing.",
+      dur(collective), dur(ctx.device_total_ns), most_exposed->label, dur(exposed));
+  f.cause.zh = fmt::format(
+      "集合通信共 {},设备总时间 {}。在 {} 上有 {} 的通信没有与计算重叠:设备在互相等待或等待"
+      "互联链路,而不是在计算。",
+      dur(collective), dur(ctx.device_total_ns), most_exposed->label, dur(exposed));
+  f.suggestion.en = fmt::format(
+      "Overlap communication with computation (separate communication streams, bucketed "
+      "all-reduce, async tensor-parallel collectives), fuse small collectives, and check the "
+      "device-imbalance and stragglers findings: waiting for a slow device shows up as "
+      "collective time. Hiding the exposed part saves up to {} on {}.",
+      dur(f.saved_ns), most_exposed->label);
+  f.suggestion.zh = fmt::format(
+      "让通信与计算重叠(独立的通信流、分桶 all-reduce、异步张量并行集合通信),合并小的集合"
+      "通信,并查看设备负载不均与掉队设备诊断:等待慢设备的时间会表现为集合通信时间。隐藏未重叠"
+      "部分最多可在 {} 上节省 {}。",
+      most_exposed->label, dur(f.saved_ns));
+  return {std::move(f)};
+}
+
 }  // namespace huoyan

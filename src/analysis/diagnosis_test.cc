@@ -503,6 +503,36 @@ TEST(DeviceImbalanceRule, SpreadOfComputeTime) {
   EXPECT_TRUE(rule_device_imbalance(context_of(even), DiagnosisConfig{}).empty());
 }
 
+TEST(CommunicationShareRule, CollectivesOverTheShareOfDeviceTime) {
+  // Device 1 computes 250 µs per step, device 0 100 µs and then waits 155 µs in its AllReduce:
+  // collectives are 160 of 510 µs of device time (31 %), 155 µs of it exposed on NPU 0.
+  TraceStore store;
+  two_devices(store, 20, [](int) { return int64_t{250000}; });
+  const auto out = rule_communication_share(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].severity, Severity::kWarning);
+  EXPECT_EQ(out[0].subject, "NPU 0");
+  EXPECT_NEAR(ev(out[0], "collective_share"), 160.0 / 510.0, 1e-9);
+  EXPECT_EQ(out[0].saved_ns, 20 * 155000);
+  EXPECT_EQ(out[0].title.en, "Communication takes 31% of device time across 2 devices");
+  DiagnosisConfig strict;
+  strict.comm_share = 0.15;
+  EXPECT_EQ(rule_communication_share(context_of(store), strict)[0].severity, Severity::kCritical);
+
+  // Balanced devices: the AllReduces are 15 of 215 µs (7 %): no finding.
+  TraceStore even;
+  two_devices(even, 20, [](int) { return int64_t{105000}; });
+  EXPECT_TRUE(rule_communication_share(context_of(even), DiagnosisConfig{}).empty());
+
+  // One device: communication share is not judged.
+  TraceStore one;
+  TraceBuilder b(one);
+  const TrackId s = b.stream(0, 1);
+  b.kernel(s, "Gemm", 0, 1000);
+  b.kernel(s, "HcclAllReduce", 1000, 9000);
+  EXPECT_TRUE(rule_communication_share(context_of(one), DiagnosisConfig{}).empty());
+}
+
 TEST(StragglersRule, IntermittentLag) {
   TraceStore store;
   two_devices(store, 40, [](int i) { return i % 8 == 0 ? int64_t{200000} : int64_t{100000}; });
@@ -627,7 +657,7 @@ TEST(Diagnose, LanguagesAndSeverities) {
   EXPECT_EQ(l, Lang::kEn);
   EXPECT_FALSE(parse_lang("fr", &l));
   EXPECT_EQ(severity_name(Severity::kCritical), "critical");
-  EXPECT_EQ(diagnosis_rules().size(), 10u);
+  EXPECT_EQ(diagnosis_rules().size(), 11u);
 }
 
 }  // namespace

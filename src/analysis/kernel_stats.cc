@@ -45,8 +45,9 @@ int64_t percentile_sorted(const std::vector<int64_t>& sorted, double p) {
   return sorted[std::min(index, sorted.size() - 1)];
 }
 
-std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector<TimedEvent>& events,
-                                     GroupBy by, KindSet kinds) {
+std::vector<KernelStat> kernel_stats(const Snapshot& snapshot,
+                                     const std::vector<TimedEvent>& events, GroupBy by,
+                                     KindSet kinds) {
   // Group keys: a StringId for names, a track id for streams, a process index for devices.
   std::unordered_map<uint64_t, std::vector<int64_t>> groups;
   // Device grouping also keeps each event's interval and its name's time.
@@ -65,8 +66,12 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
     switch (by) {
       // Name ids are 32-bit: the kind goes above them, so a wait and a kernel of one name
       // stay two rows.
-      case GroupBy::kName: key = (uint64_t{static_cast<uint8_t>(kind)} << 32) | ev->name; break;
-      case GroupBy::kStream: key = ev->track; break;
+      case GroupBy::kName:
+        key = (uint64_t{static_cast<uint8_t>(kind)} << 32) | ev->name;
+        break;
+      case GroupBy::kStream:
+        key = ev->track;
+        break;
       case GroupBy::kDevice: {
         key = snapshot.track(ev->track).process;
         DeviceExtra& x = extra[key];
@@ -87,7 +92,9 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
         s.name = std::string(snapshot.str(static_cast<StringId>(key & 0xFFFFFFFFu)));
         s.kind = static_cast<EventKind>(key >> 32);
         break;
-      case GroupBy::kStream: s.name = snapshot.track_label(static_cast<TrackId>(key)); break;
+      case GroupBy::kStream:
+        s.name = snapshot.track_label(static_cast<TrackId>(key));
+        break;
       case GroupBy::kDevice: {
         // Any track of that process gives its device label.
         for (TrackId t = 0; t < snapshot.tracks().size(); ++t) {
@@ -135,13 +142,14 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector
       const size_t n = std::min(kDeviceTopKernels, names.size());
       std::partial_sort(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(n), names.end(),
                         [&](const auto& a, const auto& b) {
-                          return a.first != b.first ? a.first > b.first
-                                                    : snapshot.str(a.second) < snapshot.str(b.second);
+                          return a.first != b.first
+                                     ? a.first > b.first
+                                     : snapshot.str(a.second) < snapshot.str(b.second);
                         });
       for (size_t i = 0; i < n; ++i) {
-        s.top.push_back({std::string(snapshot.str(names[i].second)), names[i].first,
-                         total != 0 ? static_cast<double>(names[i].first) / static_cast<double>(total)
-                                    : 0});
+        s.top.push_back(
+            {std::string(snapshot.str(names[i].second)), names[i].first,
+             total != 0 ? static_cast<double>(names[i].first) / static_cast<double>(total) : 0});
       }
     }
     out.push_back(std::move(s));

@@ -20,7 +20,7 @@ enum class GroupBy { kName, kStream, kDevice };
 bool parse_group_by(std::string_view s, GroupBy* by);
 
 struct KernelStat {
-  std::string name;  // kernel name, "NPU 0 / Stream 3", or "NPU 0"
+  std::string name;                     // kernel name, "NPU 0 / Stream 3", or "NPU 0"
   EventKind kind = EventKind::kKernel;  // grouped by name: the kind of every event of the row
   uint64_t count = 0;
   int64_t total_ns = 0;
@@ -28,7 +28,7 @@ struct KernelStat {
   int64_t p50_ns = 0;  // nearest-rank percentiles
   int64_t p99_ns = 0;
   int64_t max_ns = 0;
-  double share = 0;    // total / device time of the selection, 0..1
+  double share = 0;  // total / device time of the selection, 0..1
 
   // Grouped by device only (the multi-device view); busy_ns < 0 otherwise.
   struct TopKernel {
@@ -36,10 +36,10 @@ struct KernelStat {
     int64_t total_ns = 0;
     double share = 0;  // of this device's kernel time
   };
-  int64_t busy_ns = -1;     // union of the device's kernel intervals (overlapping streams once)
-  int64_t active_ns = 0;    // first kernel start to last kernel end on this device
-  double utilization = 0;   // busy / active
-  double busy_vs_max = 0;   // busy / the busiest device's busy: 1 for the busiest
+  int64_t busy_ns = -1;        // union of the device's kernel intervals (overlapping streams once)
+  int64_t active_ns = 0;       // first kernel start to last kernel end on this device
+  double utilization = 0;      // busy / active
+  double busy_vs_max = 0;      // busy / the busiest device's busy: 1 for the busiest
   std::vector<TopKernel> top;  // its kernels by time, at most kDeviceTopKernels
 };
 inline constexpr size_t kDeviceTopKernels = 5;
@@ -59,8 +59,9 @@ std::vector<TimedEvent> device_events(const Snapshot& snapshot);
 
 // Rows of the events whose kind is in `kinds`, sorted by total time (descending), then name;
 // shares over the device work among all of `events`.
-std::vector<KernelStat> kernel_stats(const Snapshot& snapshot, const std::vector<TimedEvent>& events,
-                                     GroupBy by, KindSet kinds = KindSet::device_work());
+std::vector<KernelStat> kernel_stats(const Snapshot& snapshot,
+                                     const std::vector<TimedEvent>& events, GroupBy by,
+                                     KindSet kinds = KindSet::device_work());
 
 // Device work time of `events` (the denominator of every share).
 int64_t device_work_ns(const Snapshot& snapshot, const std::vector<TimedEvent>& events);

@@ -32,9 +32,9 @@ void print_table(const std::vector<KernelStat>& rows, size_t total_rows, GroupBy
                                 "p50", "p99", "max", "share");
   for (const auto& r : rows) {
     std::string name = r.name.size() > 60 ? r.name.substr(0, 57) + "..." : r.name;
-    out += fmt::format("{:<{}}  {}{:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>5.1f}%\n",
-                       name, width, kinds ? fmt::format("{:<12}", kind_name(r.kind)) : "",
-                       r.count, format_duration(r.total_ns), format_duration(r.mean_ns),
+    out += fmt::format("{:<{}}  {}{:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>5.1f}%\n", name,
+                       width, kinds ? fmt::format("{:<12}", kind_name(r.kind)) : "", r.count,
+                       format_duration(r.total_ns), format_duration(r.mean_ns),
                        format_duration(r.p50_ns), format_duration(r.p99_ns),
                        format_duration(r.max_ns), r.share * 100.0);
   }
@@ -79,10 +79,10 @@ int run_top(const TopArgs& args) {
   }
   KindSet kinds = by == GroupBy::kName ? KindSet::of(EventKind::kKernel) : KindSet::device_work();
   if (!args.kind.empty() && !parse_kind_set(args.kind, &kinds)) {
-    return fail(fmt::format(
-        "--kind: expected kernel, memcpy, memset, collective, wait, work or all "
-        "(comma-separated), got '{}'",
-        args.kind));
+    return fail(
+        fmt::format("--kind: expected kernel, memcpy, memset, collective, wait, work or all "
+                    "(comma-separated), got '{}'",
+                    args.kind));
   }
   AttributionMode mode;
   if (!parse_attribution_mode(args.mode, &mode)) {

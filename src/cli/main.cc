@@ -29,8 +29,10 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   ConvertArgs convert;
-  auto* c = app.add_subcommand("convert", "Convert a trace to Chrome JSON, folded stacks or speedscope");
-  c->add_option("input", convert.input, "Input trace: any format of `huoyan formats` (file, folder, .gz; - = stdin)")
+  auto* c =
+      app.add_subcommand("convert", "Convert a trace to Chrome JSON, folded stacks or speedscope");
+  c->add_option("input", convert.input,
+                "Input trace: any format of `huoyan formats` (file, folder, .gz; - = stdin)")
       ->required();
   c->add_option("-o,--output", convert.output,
                 "Output file (- = stdout); gzip-compressed when it ends in .gz")
@@ -48,16 +50,17 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"shared", "apportioned"}));
 
   TopArgs top;
-  auto* t = app.add_subcommand("top", "Per-kernel statistics: count, total, mean, p50, p99, max, share");
+  auto* t =
+      app.add_subcommand("top", "Per-kernel statistics: count, total, mean, p50, p99, max, share");
   t->footer(kDeviceHelp);
   t->add_option("inputs", top.inputs, "Input traces")->required();
   t->add_option("--by", top.by, "Group by kernel name, stream or device")
       ->check(CLI::IsMember({"name", "stream", "device"}));
   t->add_option("--limit", top.limit, "Rows to show (0 = all)")->check(CLI::NonNegativeNumber);
   t->add_option("--kind", top.kind,
-                 "Rows of these kinds: kernel, memcpy, memset, collective, wait, work (device "
-                 "work), all (device work and waits); comma-separated. Default: kernel by name, "
-                 "work by stream or device. Shares are always over device work.");
+                "Rows of these kinds: kernel, memcpy, memset, collective, wait, work (device "
+                "work), all (device work and waits); comma-separated. Default: kernel by name, "
+                "work by stream or device. Shares are always over device work.");
   t->add_flag("--json", top.json,
               "Print one JSON array of "
               "{name,kind,count,total_ns,mean_ns,p50_ns,p99_ns,max_ns,share}");
@@ -69,8 +72,9 @@ int main(int argc, char** argv) {
   auto* s = app.add_subcommand("serve", "Serve traces over HTTP: REST API and the web UI");
   s->add_option("inputs", serve.inputs, "Input traces (all merged into one store)")->required();
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 = any free port)");
-  s->add_option("--token", serve.token,
-                "Require 'Authorization: Bearer TOKEN' on /api and /metrics (also env HUOYAN_TOKEN)")
+  s->add_option(
+       "--token", serve.token,
+       "Require 'Authorization: Bearer TOKEN' on /api and /metrics (also env HUOYAN_TOKEN)")
       ->envname("HUOYAN_TOKEN");
   s->add_option("--threads", serve.threads, "HTTP worker threads")->check(CLI::Range(1, 256));
   s->add_flag("--open", serve.open, "Open the UI in a browser (xdg-open)");
@@ -83,8 +87,9 @@ int main(int argc, char** argv) {
       "analyze",
       "Diagnose traces and gate CI: expected kernels, time budgets, regression against a baseline");
   a->footer(analyze_help_footer() + "\n\n" + kDeviceHelp);
-  a->add_option("traces", analyze.inputs,
-                "Traces to analyse (any format of `huoyan formats`: file, folder, .gz); each one is a run")
+  a->add_option(
+       "traces", analyze.inputs,
+       "Traces to analyse (any format of `huoyan formats`: file, folder, .gz); each one is a run")
       ->required();
   a->add_option("--expect", analyze.expect,
                 "Fail unless a kernel with this name exists; /regex/ matches a pattern "

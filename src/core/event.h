@@ -22,17 +22,17 @@ inline constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
 // Nsight tables); kSpan is a slice whose producer is unknown, resolved by Snapshot::kind_of().
 // The numeric values are not persisted anywhere; new kinds still go at the end.
 enum class EventKind : uint8_t {
-  kKernel,      // device compute kernel / operator task
-  kMemcpy,      // device memory copy
-  kMemset,      // device memory set
-  kSpan,        // a slice of unknown producer: device work on a device-named process, else host
-  kInstant,     // "i"/"I"
-  kCounter,     // "C": series values are the args
-  kFlowStart,   // "s"
-  kFlowStep,    // "t"
-  kFlowEnd,     // "f"
-  kAsyncBegin,  // "b"
-  kAsyncEnd,    // "e"
+  kKernel,        // device compute kernel / operator task
+  kMemcpy,        // device memory copy
+  kMemset,        // device memory set
+  kSpan,          // a slice of unknown producer: device work on a device-named process, else host
+  kInstant,       // "i"/"I"
+  kCounter,       // "C": series values are the args
+  kFlowStart,     // "s"
+  kFlowStep,      // "t"
+  kFlowEnd,       // "f"
+  kAsyncBegin,    // "b"
+  kAsyncEnd,      // "e"
   kAsyncInstant,  // "n"
   kCollective,    // device communication: NCCL/RCCL kernels, HCCL operators
   kWait,          // the device waits or synchronises (stream/event sync, Notify Wait)
@@ -59,13 +59,13 @@ inline bool has_duration(EventKind k) {
 std::string_view kind_name(EventKind k);
 
 namespace event_flags {
-inline constexpr uint8_t kIdHex = 1 << 0;        // id was written as a "0x…" string
-inline constexpr uint8_t kIdString = 1 << 1;     // id is a StringId of a non-numeric string id
+inline constexpr uint8_t kIdHex = 1 << 0;          // id was written as a "0x…" string
+inline constexpr uint8_t kIdString = 1 << 1;       // id is a StringId of a non-numeric string id
 inline constexpr uint8_t kBindEnclosing = 1 << 2;  // flow "bp":"e"
-inline constexpr uint8_t kUnclosed = 1 << 3;     // "B" without "E": dur runs to the trace end
-inline constexpr uint8_t kScopeGlobal = 1 << 4;  // instant "s":"g"
-inline constexpr uint8_t kScopeProcess = 1 << 5;  // instant "s":"p"
-inline constexpr uint8_t kIdLocal = 1 << 6;      // id came from "id2":{"local":…}
+inline constexpr uint8_t kUnclosed = 1 << 3;       // "B" without "E": dur runs to the trace end
+inline constexpr uint8_t kScopeGlobal = 1 << 4;    // instant "s":"g"
+inline constexpr uint8_t kScopeProcess = 1 << 5;   // instant "s":"p"
+inline constexpr uint8_t kIdLocal = 1 << 6;        // id came from "id2":{"local":…}
 }  // namespace event_flags
 
 enum class ArgType : uint8_t { kNull, kBool, kInt, kUint, kDouble, kString, kJson };
@@ -83,23 +83,58 @@ struct ArgValue {
   std::string_view s;  // kString (unescaped text) or kJson (raw JSON text)
 
   ArgValue() : i(0) {}
-  static ArgValue Int(int64_t v) { ArgValue a; a.type = ArgType::kInt; a.i = v; return a; }
-  static ArgValue Uint(uint64_t v) { ArgValue a; a.type = ArgType::kUint; a.u = v; return a; }
-  static ArgValue Double(double v) { ArgValue a; a.type = ArgType::kDouble; a.d = v; return a; }
-  static ArgValue Bool(bool v) { ArgValue a; a.type = ArgType::kBool; a.b = v; return a; }
-  static ArgValue String(std::string_view v) { ArgValue a; a.type = ArgType::kString; a.s = v; return a; }
-  static ArgValue Json(std::string_view v) { ArgValue a; a.type = ArgType::kJson; a.s = v; return a; }
+  static ArgValue Int(int64_t v) {
+    ArgValue a;
+    a.type = ArgType::kInt;
+    a.i = v;
+    return a;
+  }
+  static ArgValue Uint(uint64_t v) {
+    ArgValue a;
+    a.type = ArgType::kUint;
+    a.u = v;
+    return a;
+  }
+  static ArgValue Double(double v) {
+    ArgValue a;
+    a.type = ArgType::kDouble;
+    a.d = v;
+    return a;
+  }
+  static ArgValue Bool(bool v) {
+    ArgValue a;
+    a.type = ArgType::kBool;
+    a.b = v;
+    return a;
+  }
+  static ArgValue String(std::string_view v) {
+    ArgValue a;
+    a.type = ArgType::kString;
+    a.s = v;
+    return a;
+  }
+  static ArgValue Json(std::string_view v) {
+    ArgValue a;
+    a.type = ArgType::kJson;
+    a.s = v;
+    return a;
+  }
 
   bool is_number() const {
     return type == ArgType::kInt || type == ArgType::kUint || type == ArgType::kDouble;
   }
   double as_double() const {
     switch (type) {
-      case ArgType::kInt: return static_cast<double>(i);
-      case ArgType::kUint: return static_cast<double>(u);
-      case ArgType::kDouble: return d;
-      case ArgType::kBool: return b ? 1.0 : 0.0;
-      default: return 0.0;
+      case ArgType::kInt:
+        return static_cast<double>(i);
+      case ArgType::kUint:
+        return static_cast<double>(u);
+      case ArgType::kDouble:
+        return d;
+      case ArgType::kBool:
+        return b ? 1.0 : 0.0;
+      default:
+        return 0.0;
     }
   }
 };
@@ -131,7 +166,8 @@ struct Event {
 
   int64_t end() const { return ts + dur; }
 };
-static_assert(sizeof(Event) == 56, "Event layout changed: update memory figures in bench/README.md");
+static_assert(sizeof(Event) == 56,
+              "Event layout changed: update memory figures in bench/README.md");
 
 enum class DeviceType : uint8_t { kNone, kCpu, kGpu, kNpu, kOther };
 

@@ -42,14 +42,38 @@ std::string_view trim(std::string_view s) {
 // Host categories of Kineto (every ActivityType that runs on the host, and the capitalised
 // ones of old traces), of torch_npu, and of huoyan's own readers (nvtx, cann_api, mstx, sample).
 constexpr std::array<std::string_view, 32> kHostCategories = {
-    "cpu_op",          "user_annotation",     "python_function",    "cuda_runtime",
-    "cuda_driver",     "xpu_runtime",         "xpu_driver",         "mtia_runtime",
-    "privateuse1_runtime", "privateuse1_driver", "hpu_op",          "glow_runtime",
-    "cpu_instant_event", "overhead",          "external_correlation", "runtime",
-    "operator",        "python",              "trace",              "enqueue",
-    "dequeue",         "nvtx",                "cann_api",           "mstx",
-    "sample",          "host",                "cuda_api",           "osrt",
-    "driver",          "api",                 "fwdbwd",             "ac2g",
+    "cpu_op",
+    "user_annotation",
+    "python_function",
+    "cuda_runtime",
+    "cuda_driver",
+    "xpu_runtime",
+    "xpu_driver",
+    "mtia_runtime",
+    "privateuse1_runtime",
+    "privateuse1_driver",
+    "hpu_op",
+    "glow_runtime",
+    "cpu_instant_event",
+    "overhead",
+    "external_correlation",
+    "runtime",
+    "operator",
+    "python",
+    "trace",
+    "enqueue",
+    "dequeue",
+    "nvtx",
+    "cann_api",
+    "mstx",
+    "sample",
+    "host",
+    "cuda_api",
+    "osrt",
+    "driver",
+    "api",
+    "fwdbwd",
+    "ac2g",
 };
 
 // One comma-separated category item; kSpan when unknown.
@@ -198,23 +222,36 @@ bool parse_kind_set(std::string_view text, KindSet* out) {
 
 std::string_view kind_name(EventKind k) {
   switch (k) {
-    case EventKind::kKernel: return "kernel";
-    case EventKind::kMemcpy: return "memcpy";
-    case EventKind::kMemset: return "memset";
-    case EventKind::kCollective: return "collective";
-    case EventKind::kWait: return "wait";
-    case EventKind::kDeviceRange: return "device-range";
-    case EventKind::kHost: return "host";
-    case EventKind::kDerived: return "derived";
-    case EventKind::kCounter: return "counter";
-    case EventKind::kSpan: return "span";
-    case EventKind::kInstant: return "instant";
+    case EventKind::kKernel:
+      return "kernel";
+    case EventKind::kMemcpy:
+      return "memcpy";
+    case EventKind::kMemset:
+      return "memset";
+    case EventKind::kCollective:
+      return "collective";
+    case EventKind::kWait:
+      return "wait";
+    case EventKind::kDeviceRange:
+      return "device-range";
+    case EventKind::kHost:
+      return "host";
+    case EventKind::kDerived:
+      return "derived";
+    case EventKind::kCounter:
+      return "counter";
+    case EventKind::kSpan:
+      return "span";
+    case EventKind::kInstant:
+      return "instant";
     case EventKind::kFlowStart:
     case EventKind::kFlowStep:
-    case EventKind::kFlowEnd: return "flow";
+    case EventKind::kFlowEnd:
+      return "flow";
     case EventKind::kAsyncBegin:
     case EventKind::kAsyncEnd:
-    case EventKind::kAsyncInstant: return "async";
+    case EventKind::kAsyncInstant:
+      return "async";
   }
   return "span";
 }

@@ -16,13 +16,13 @@ namespace huoyan {
 // What a process of a Chrome-format trace is, from its process_name metadata. Decides the kind
 // of its slices whose own category says nothing (EventKind::kSpan, see Snapshot::kind_of).
 enum class ProcessRole : uint8_t {
-  kUnknown,        // no known producer: a host process, unless it is named as a device
-  kDevice,         // "GPU 0", "NPU 1", "Ascend Hardware": slices are device tasks
+  kUnknown,  // no known producer: a host process, unless it is named as a device
+  kDevice,   // "GPU 0", "NPU 1", "Ascend Hardware": slices are device tasks
   // torch_npu/msprof "HCCL", "Communication": collectives and their waits; a mirror (below)
   // when the same input has an "Ascend Hardware" layer, whose streams carry those tasks.
   kCommunication,
   kDerived,  // "Overlap Analysis", "Step Trace" (process or thread): an analysis tool's marks
-  kHost,           // "CANN", "Python", "Python GC", "PID Name", "MsTx": host work
+  kHost,     // "CANN", "Python", "Python GC", "PID Name", "MsTx": host work
   // A device layer whose work another file of the same input describes (torch_npu's
   // trace_view.json beside kernel_details.csv): its device-side events are shown, not counted.
   kMirror,

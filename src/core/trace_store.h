@@ -56,7 +56,7 @@ struct Track {
   StringId name = 0;       // thread_name metadata
   int32_t sort_index = 0;
   bool has_sort_index = false;
-  uint32_t process = 0;        // index into the process table
+  uint32_t process = 0;  // index into the process table
   // Set from the thread's name when it differs from its process's (msprof's "Step Trace"
   // thread inside "Ascend Hardware"); kUnknown: the process's role applies.
   ProcessRole role = ProcessRole::kUnknown;
@@ -280,12 +280,17 @@ class Snapshot {
     }
     if (e.kind != EventKind::kSpan) return e.kind;
     switch (role) {
-      case ProcessRole::kDevice: return device_slice_kind(str(e.name));
-      case ProcessRole::kCommunication: return communication_slice_kind(str(e.name));
-      case ProcessRole::kDerived: return EventKind::kDerived;
-      case ProcessRole::kHost: return EventKind::kHost;
+      case ProcessRole::kDevice:
+        return device_slice_kind(str(e.name));
+      case ProcessRole::kCommunication:
+        return communication_slice_kind(str(e.name));
+      case ProcessRole::kDerived:
+        return EventKind::kDerived;
+      case ProcessRole::kHost:
+        return EventKind::kHost;
       case ProcessRole::kUnknown:
-      case ProcessRole::kMirror: break;
+      case ProcessRole::kMirror:
+        break;
     }
     return p.device_type != DeviceType::kNone ? device_slice_kind(str(e.name)) : EventKind::kHost;
   }

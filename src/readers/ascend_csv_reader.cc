@@ -390,8 +390,7 @@ class KernelTable {
   StringId pmu_key_ = 0;
   std::string pmu_;  // the PMU array of the current row
   int name_ = -1, start_ = -1, dur_ = -1, type_ = -1, core_ = -1, stream_ = -1, device_ = -1,
-      step_ = -1,
-      needed_ = 0;
+      step_ = -1, needed_ = 0;
   std::string start_label_, dur_label_;
   std::vector<Arg> args_;
 

@@ -125,7 +125,7 @@ TEST(AscendFolder, KernelDetailsIsTheKernelSourceTraceViewAddsTheRest) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->events, 3u);  // the table's kernel, trace_view's host op and its task
   const Snapshot snap = store.snapshot();
-  EXPECT_EQ(count_kind(snap, EventKind::kKernel), 1u);  // once, from kernel_details.csv
+  EXPECT_EQ(count_kind(snap, EventKind::kKernel), 1u);       // once, from kernel_details.csv
   EXPECT_EQ(count_kind(snap, EventKind::kDeviceRange), 1u);  // trace_view's copy: shown only
   EXPECT_EQ(count_kind(snap, EventKind::kHost), 1u);
   bool found = false;

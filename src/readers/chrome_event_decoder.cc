@@ -9,9 +9,7 @@
 #include "src/readers/json_repair.h"
 
 namespace huoyan {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 bool device_from_process_name(std::string_view name, DeviceType* type, int32_t* index) {
   name = trim_ws(name);

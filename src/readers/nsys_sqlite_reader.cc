@@ -26,11 +26,16 @@ constexpr const char* kSync = "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION";
 // CUpti_ActivitySynchronizationType, as nsys stores it in syncType, named as Kineto names them.
 std::string_view sync_name(int64_t t) {
   switch (t) {
-    case 1: return "Event Sync";
-    case 2: return "Stream Wait Event";
-    case 3: return "Stream Sync";
-    case 4: return "Context Sync";
-    default: return "Sync";
+    case 1:
+      return "Event Sync";
+    case 2:
+      return "Stream Wait Event";
+    case 3:
+      return "Stream Sync";
+    case 4:
+      return "Context Sync";
+    default:
+      return "Sync";
   }
 }
 constexpr const char* kNvtx = "NVTX_EVENTS";
@@ -377,8 +382,8 @@ class Import {
   // on a "Synchronization" row of the device when they have none (streamId 2^32 − 1).
   Status read_sync() {
     if (columns_[kSync].empty()) return OkStatus();
-    static constexpr const char* kColumns[] = {"start", "end", "deviceId", "streamId",
-                                               "correlationId", "syncType"};
+    static constexpr const char* kColumns[] = {"start",    "end",           "deviceId",
+                                               "streamId", "correlationId", "syncType"};
     std::array<StringId, 5> names{};
     return for_each_row(kSync, kColumns, [&](const SqliteIntRows::Row& r) {
       Event e;
