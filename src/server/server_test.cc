@@ -283,7 +283,7 @@ TEST_F(ServerTest, KernelsTable) {
   double share = 0;
   for (element row : array(doc)) {
     for (const char* key :
-         {"name", "count", "total_ns", "mean_ns", "p50_ns", "p99_ns", "max_ns", "share"}) {
+         {"name", "kind", "count", "total_ns", "mean_ns", "p50_ns", "p99_ns", "max_ns", "share"}) {
       EXPECT_EQ(row[key].error(), simdjson::SUCCESS) << key;
     }
     count += uint64_t(row["count"]);
@@ -313,6 +313,15 @@ TEST_F(ServerTest, KernelsTable) {
   ASSERT_EQ(array(dev).size(), 1u);
   EXPECT_EQ(std::string_view(array(dev).at(0)["name"]), "NPU 0");
 
+  // A kind filter keeps the shares over all device work: this trace has kernels only.
+  simdjson::dom::parser p5;
+  element only = parse_json(p5, s().get("/api/kernels?kind=kernel,collective")->body);
+  double kernel_share = 0;
+  for (element row : array(only)) kernel_share += double(row["share"]);
+  EXPECT_NEAR(kernel_share, 1.0, 1e-9);
+  simdjson::dom::parser p6;
+  EXPECT_EQ(array(parse_json(p6, s().get("/api/kernels?kind=wait")->body)).size(), 0u);
+  expect_error(s().get("/api/kernels?kind=kernels"), 400, "kind");
   expect_error(s().get("/api/kernels?group=thread"), 400, "group");
   expect_error(s().get("/api/kernels?mode=x"), 400, "mode");
   expect_error(s().get("/api/kernels?request_id=missing"), 404, "missing");
