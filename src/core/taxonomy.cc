@@ -107,7 +107,6 @@ EventKind kind_of_item(std::string_view item, std::string_view name) {
 
 ProcessRole process_role(std::string_view name) {
   name = trim(name);
-  if (name == "Ascend Hardware") return ProcessRole::kDevice;
   if (name == "HCCL" || name == "Communication") return ProcessRole::kCommunication;
   if (name == "Overlap Analysis" || name == "Step Trace") return ProcessRole::kDerived;
   static constexpr std::array<std::string_view, 6> kHost = {"CANN",     "Python", "Python GC",
@@ -115,17 +114,39 @@ ProcessRole process_role(std::string_view name) {
   for (std::string_view h : kHost) {
     if (name == h) return ProcessRole::kHost;
   }
-  // "GPU 0", "NPU 3", "MLU 1", "MTIA 17", "XPU 0", "HPU 2", "CPU 0" (huoyan's CPU device).
-  static constexpr std::array<std::string_view, 10> kDevicePrefixes = {
-      "GPU ", "NPU ", "MLU ", "MTIA ", "XPU ", "HPU ", "TPU ", "IPU ", "DCU ", "CPU "};
-  for (std::string_view p : kDevicePrefixes) {
-    if (name.size() <= p.size() || name.substr(0, p.size()) != p) continue;
-    std::string_view digits = name.substr(p.size());
-    bool all = !digits.empty() && digits.size() <= 9;
-    for (char c : digits) all = all && c >= '0' && c <= '9';
-    if (all) return ProcessRole::kDevice;
-  }
+  DeviceType type;
+  int32_t index;
+  if (device_from_process_name(name, &type, &index)) return ProcessRole::kDevice;
   return ProcessRole::kUnknown;
+}
+
+bool device_from_process_name(std::string_view name, DeviceType* type, int32_t* index) {
+  name = trim(name);
+  if (name == "Ascend Hardware") {
+    *type = DeviceType::kNpu;
+    *index = -1;
+    return true;
+  }
+  static constexpr std::pair<std::string_view, DeviceType> kPrefixes[] = {
+      {"GPU ", DeviceType::kGpu},   {"NPU ", DeviceType::kNpu},    {"CPU ", DeviceType::kCpu},
+      {"MLU ", DeviceType::kOther}, {"MTIA ", DeviceType::kOther}, {"XPU ", DeviceType::kOther},
+      {"HPU ", DeviceType::kOther}, {"TPU ", DeviceType::kOther},  {"IPU ", DeviceType::kOther},
+      {"DCU ", DeviceType::kOther},
+  };
+  for (const auto& [prefix, t] : kPrefixes) {
+    if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) continue;
+    const std::string_view digits = name.substr(prefix.size());
+    if (digits.size() > 9) return false;
+    int32_t n = 0;
+    for (const char c : digits) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + (c - '0');
+    }
+    *type = t;
+    *index = n;
+    return true;
+  }
+  return false;
 }
 
 ProcessRole thread_role(std::string_view name) {

@@ -28,6 +28,12 @@ enum class ProcessRole : uint8_t {
   kMirror,
 };
 ProcessRole process_role(std::string_view process_name);
+
+// Device recognised from a process name or label: "GPU 0", "NPU 1", "CPU 0" (huoyan's CPU
+// device), "MLU 2", "MTIA 17", "XPU n", "HPU n", "TPU n", "IPU n", "DCU n" (DeviceType::kOther
+// for these), or "Ascend Hardware" (NPU, index unknown: -1). False for anything else, e.g.
+// "python3.10", a bare "CPU" or Chrome's "GPU Process".
+bool device_from_process_name(std::string_view name, DeviceType* type, int32_t* index);
 // The role a thread's name gives it over its process's ("Step Trace(Model ID:1)" → kDerived),
 // kUnknown for most.
 ProcessRole thread_role(std::string_view thread_name);

@@ -9,35 +9,6 @@
 #include "src/readers/json_repair.h"
 
 namespace huoyan {
-namespace {}  // namespace
-
-bool device_from_process_name(std::string_view name, DeviceType* type, int32_t* index) {
-  name = trim_ws(name);
-  if (name == "Ascend Hardware") {
-    *type = DeviceType::kNpu;
-    *index = -1;
-    return true;
-  }
-  static constexpr std::pair<std::string_view, DeviceType> kPrefixes[] = {
-      {"GPU ", DeviceType::kGpu},    {"NPU ", DeviceType::kNpu},   {"CPU ", DeviceType::kCpu},
-      {"MTIA ", DeviceType::kOther}, {"XPU ", DeviceType::kOther}, {"HPU ", DeviceType::kOther},
-  };
-  for (const auto& [prefix, t] : kPrefixes) {
-    if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) continue;
-    const std::string_view digits = name.substr(prefix.size());
-    if (digits.size() > 9) return false;
-    int32_t n = 0;
-    for (const char c : digits) {
-      if (c < '0' || c > '9') return false;
-      n = n * 10 + (c - '0');
-    }
-    *type = t;
-    *index = n;
-    return true;
-  }
-  return false;
-}
-
 // Adds an arg; a repeated key replaces the earlier value (last wins).
 bool ChromeEventDecoder::Impl::merge_repeated_arg() {
   const StringId key = args.back().key;

@@ -110,9 +110,4 @@ class ChromeEventDecoder {
   std::unique_ptr<Impl> impl_;
 };
 
-// Device recognised from a process name or label: "GPU 0", "NPU 1", "CPU 0", "MTIA 17"
-// (also "XPU n", "HPU n"; these and MTIA are DeviceType::kOther), or "Ascend Hardware" (NPU,
-// index unknown: -1). Returns false for anything else, e.g. "python3.10" or a bare "CPU".
-bool device_from_process_name(std::string_view name, DeviceType* type, int32_t* index);
-
 }  // namespace huoyan
