@@ -8,6 +8,7 @@
 #include "src/cli/cli_common.h"
 #include "src/cli/commands.h"
 #include "src/cli/commands_analysis.h"
+#include "src/io/temp_files.h"
 
 namespace {
 
@@ -21,6 +22,8 @@ constexpr const char* kDeviceHelp =
 
 int main(int argc, char** argv) {
   using namespace huoyan::cli;
+  // Ctrl-C in the middle of `convert -o` or of spooling stdin leaves no temporary file behind.
+  huoyan::remove_temp_files_on_signals();
   CLI::App app{"huoyan (火眼): request-scoped kernel profiling for LLM inference servers"};
   app.set_version_flag("--version", std::string("huoyan ") + HUOYAN_VERSION);
   app.require_subcommand(1);
