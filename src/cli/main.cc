@@ -66,8 +66,14 @@ int main(int argc, char** argv) {
   s->add_option("inputs", serve.inputs, "Input traces (all merged into one store)")->required();
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 = any free port)");
   s->add_option("--token", serve.token,
-                "Require 'Authorization: Bearer TOKEN' on /api and /metrics (also env HUOYAN_TOKEN)")
+                "Require 'Authorization: Bearer TOKEN' on /api and /metrics (better: env "
+                "HUOYAN_TOKEN or --token-file, which other users cannot see in ps)")
       ->envname("HUOYAN_TOKEN");
+  s->add_option("--token-file", serve.token_file, "Read the token from the first line of this file")
+      ->check(CLI::ExistingFile);
+  s->add_option("--allow-host", serve.allow_hosts,
+                "Host name clients may use besides IP addresses and this machine's name (with "
+                "--listen on a non-loopback address; repeatable)");
   s->add_option("--threads", serve.threads, "HTTP worker threads")->check(CLI::Range(1, 256));
   s->add_flag("--open", serve.open, "Open the UI in a browser (xdg-open)");
   s->add_option("--baseline", serve.baseline,
