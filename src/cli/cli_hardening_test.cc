@@ -1,5 +1,6 @@
 // The CLI against careless and hostile use, through the real binary (HUOYAN_BIN): `-o` onto
-// special files and symlinks, endless or interrupted standard input, symlink loops in folders.
+// special files and symlinks, endless or interrupted standard input, symlink loops in folders,
+// the serve token kept off stdout.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -69,6 +70,16 @@ class CliHardening : public ::testing::Test {
     fs::create_directories(p.parent_path());
     std::ofstream(p) << content;
     return p.string();
+  }
+  static std::string run_shell(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return out;
+    char buf[256];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+    return out;
   }
   static std::string slurp(const fs::path& p) {
     std::ifstream in(p);
@@ -203,6 +214,48 @@ TEST_F(CliHardening, SymlinkLoopInAFolderEnds) {
   EXPECT_EQ(r.code, 0) << r.err;
   // Read once, not once per path that reaches it.
   EXPECT_NE(r.out.find("\"count\":1"), std::string::npos) << r.out;
+}
+
+// The token stays off stdout (a log) and off the command line (ps): --token-file.
+TEST_F(CliHardening, ServeTokenFromAFileIsNeverPrinted) {
+  const std::string token = "f1le-t0ken-9f8e";
+  const std::string file = write("token", token + "\n");
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::close(out[0]);
+    ::close(out[1]);
+    ::execl(bin_.c_str(), "huoyan", "serve", trace_.c_str(), "--listen", "127.0.0.1:0",
+            "--token-file", file.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string printed;
+  char buf[512];
+  while (printed.find("token=<token>") == std::string::npos) {
+    const ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    printed.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(printed.find(token), std::string::npos) << printed;
+  const size_t at = printed.find("http://127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << printed;
+  const int port = std::atoi(printed.c_str() + at + 17);
+  const auto status = [&](const std::string& auth) {
+    const std::string cmd = "curl -s -o /dev/null -w '%{http_code}' " + auth +
+                            " http://127.0.0.1:" + std::to_string(port) + "/api/status";
+    return run_shell(cmd);
+  };
+  EXPECT_EQ(status(""), "401");
+  EXPECT_EQ(status("-H 'Authorization: Bearer " + token + "'"), "200");
+  ::kill(pid, SIGTERM);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  ::close(out[0]);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
 }
 
 TEST(TempFileGuard, SignalRemovesGuardedFiles) {
