@@ -171,24 +171,32 @@ bool iequals_prefix(std::string_view line, std::string_view name) {
   return true;
 }
 
+// The value of header field `name` (lower case, with its colon) in a complete header block,
+// false when it is absent.
+bool field_value(std::string_view head, std::string_view name, std::string_view* value) {
+  for (size_t at = head.find('\n'); at != std::string_view::npos; at = head.find('\n', at + 1)) {
+    std::string_view line = head.substr(at + 1);
+    if (!iequals_prefix(line, name)) continue;
+    line = line.substr(name.size(), line.find('\r') - name.size());
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    *value = line;
+    return true;
+  }
+  return false;
+}
+
 // The Content-Length of a complete header block, or -1 when absent or not a plain number
 // (httplib then decides: chunked, 400, …).
 int64_t content_length(std::string_view head) {
-  for (size_t at = head.find('\n'); at != std::string_view::npos; at = head.find('\n', at + 1)) {
-    const std::string_view line = head.substr(at + 1);
-    if (!iequals_prefix(line, "content-length:")) continue;
-    size_t i = 15;
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    int64_t v = 0;
-    bool digits = false;
-    for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i) {
-      if (v > (int64_t{1} << 50)) return -1;
-      v = v * 10 + (line[i] - '0');
-      digits = true;
-    }
-    return digits ? v : -1;
+  std::string_view v;
+  if (!field_value(head, "content-length:", &v) || v.empty()) return -1;
+  int64_t n = 0;
+  for (const char c : v) {
+    if (c == ' ' || c == '\t') break;
+    if (c < '0' || c > '9' || n > (int64_t{1} << 50)) return -1;
+    n = n * 10 + (c - '0');
   }
-  return -1;
+  return n;
 }
 
 }  // namespace
@@ -326,7 +334,10 @@ void HttpFront::Loop::check_ready(Conn* c) {
                   "more than " + std::to_string(lim.header_max_fields) + " header fields");
   }
   const int64_t length = content_length(head);
-  if (length > 0 && static_cast<size_t>(length) <= lim.body_prebuffer_max &&
+  std::string_view expect;
+  // A client that sent "Expect: 100-continue" waits for httplib's 100 before its body.
+  const bool waits_for_100 = field_value(head, "expect:", &expect);
+  if (length > 0 && static_cast<size_t>(length) <= lim.body_prebuffer_max && !waits_for_100 &&
       data.size() < head.size() + static_cast<size_t>(length)) {
     if (c->eof) close_conn(c);
     return;  // the body is still coming

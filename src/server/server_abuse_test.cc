@@ -168,7 +168,9 @@ TEST(ServerAbuse, ConnectionsBeyondTheCapGet503) {
 }
 
 TEST(ServerAbuse, StopIsQuickWithSlowClients) {
-  auto s = std::make_unique<TestServer>(ServerOptions{}, tiny());
+  SyntheticTrace big;
+  big.steps = 3000;  // a /api/profile of several MB: its worker blocks on the reader below
+  auto s = std::make_unique<TestServer>(ServerOptions{}, big);
   std::vector<int> fds;
   for (int i = 0; i < 32; ++i) {
     const int fd = connect_to(s->port());
@@ -179,10 +181,8 @@ TEST(ServerAbuse, StopIsQuickWithSlowClients) {
   const int reader = connect_to(s->port());
   const int tiny_buffer = 1024;
   ::setsockopt(reader, SOL_SOCKET, SO_RCVBUF, &tiny_buffer, sizeof tiny_buffer);
-  for (int i = 0; i < 20; ++i) {
-    send_all(reader, "GET /api/profile HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-  }
-  std::this_thread::sleep_for(milliseconds(300));
+  send_all(reader, "GET /api/profile HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  std::this_thread::sleep_for(milliseconds(500));
   const auto start = Clock::now();
   s->server().stop();
   EXPECT_LT(Clock::now() - start, milliseconds(2000));
@@ -201,6 +201,24 @@ TEST(ServerAbuse, BodylessPostIsAnEmptyBody) {
   // A file-backed server has no capture windows: 503 at once, not 400 after a timeout.
   EXPECT_EQ(status_of(reply), 503) << reply.substr(0, 300);
   EXPECT_LT(took.count(), 1000);
+}
+
+TEST(ServerAbuse, ExpectContinueIsNotHeldForItsBody) {
+  TestServer s({}, tiny());
+  const int fd = connect_to(s.port());
+  ASSERT_GE(fd, 0);
+  send_all(fd,
+           "POST /api/capture HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nExpect: "
+           "100-continue\r\nConnection: close\r\n\r\n");
+  // The client sends its body only after "100 Continue".
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 1000), 1);
+  char buf[64] = {};
+  ASSERT_GT(::recv(fd, buf, sizeof buf - 1, 0), 0);
+  EXPECT_EQ(std::string(buf).rfind("HTTP/1.1 100", 0), 0u) << buf;
+  send_all(fd, "{}");
+  EXPECT_EQ(status_of(read_reply(fd)), 503);
+  ::close(fd);
 }
 
 TEST(ServerAbuse, CrossSitePostsAreRefused) {
