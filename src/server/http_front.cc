@@ -38,6 +38,7 @@ struct Conn {
   int fd = -1;
   std::string buf;  // bytes received and not yet consumed by httplib (from pos)
   size_t pos = 0;
+  size_t scanned = 0;  // bytes from pos known not to end the header block (no rescans)
   Clock::time_point deadline;
   bool started = false;  // a byte of the current request has arrived
   bool eof = false;      // the client half-closed: serve what is buffered, then close
@@ -317,7 +318,8 @@ void HttpFront::Loop::on_readable(Conn* c) {
 // on the client; answers 431 when its header block breaks the limits; else keeps waiting.
 void HttpFront::Loop::check_ready(Conn* c) {
   const std::string_view data(c->buf.data() + c->pos, c->buf.size() - c->pos);
-  const size_t end = data.find("\r\n\r\n");
+  const size_t end = data.find("\r\n\r\n", c->scanned > 3 ? c->scanned - 3 : 0);
+  if (end == std::string_view::npos) c->scanned = data.size();
   if (end == std::string_view::npos || end + 4 > lim.header_max_bytes) {
     if (data.size() > lim.header_max_bytes) {
       return reject(
@@ -347,6 +349,7 @@ void HttpFront::Loop::check_ready(Conn* c) {
 
 void HttpFront::Loop::dispatch(Conn* c) {
   ::epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, nullptr);
+  c->scanned = 0;  // the worker consumes from pos: the next request is scanned afresh
   c->busy = true;
   ++busy;
   ++c->requests;

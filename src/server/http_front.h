@@ -32,10 +32,12 @@ struct FrontLimits {
   int max_connections = 4096;
   size_t header_max_bytes = size_t{16} << 10;  // request line + headers + blank line
   int header_max_fields = 100;
-  size_t body_prebuffer_max = size_t{256} << 10;  // bodies up to this are read before dispatch
-  int request_timeout_ms = 5000;                  // first byte → whole request read
-  int write_timeout_ms = 30000;                   // per wait for the client to take bytes
-  int keep_alive_timeout_ms = 2000;               // idle between requests
+  // Bodies up to this are read before dispatch; bounds what waiting connections hold in memory
+  // (max_connections × (header_max_bytes + this)).
+  size_t body_prebuffer_max = size_t{64} << 10;
+  int request_timeout_ms = 5000;     // first byte → whole request read
+  int write_timeout_ms = 30000;      // per wait for the client to take bytes
+  int keep_alive_timeout_ms = 2000;  // idle between requests
   size_t keep_alive_max_requests = 1000;
 };
 

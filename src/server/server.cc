@@ -196,7 +196,7 @@ void Server::Impl::configure() {
       .max_connections = std::max(1, options.max_connections),
       .header_max_bytes = options.header_max_bytes,
       .header_max_fields = options.header_max_fields,
-      .body_prebuffer_max = std::min<size_t>(options.payload_max_bytes, size_t{256} << 10),
+      .body_prebuffer_max = std::min<size_t>(options.payload_max_bytes, size_t{64} << 10),
       .request_timeout_ms = options.read_timeout_ms,
       .write_timeout_ms = options.write_timeout_ms,
       .keep_alive_timeout_ms = options.keep_alive_timeout_s * 1000,

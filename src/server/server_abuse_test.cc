@@ -191,6 +191,40 @@ TEST(ServerAbuse, StopIsQuickWithSlowClients) {
   ::close(reader);
 }
 
+TEST(ServerAbuse, KeepAlivePipeliningAndSplitBodies) {
+  TestServer s({}, tiny());
+  const int fd = connect_to(s.port());
+  ASSERT_GE(fd, 0);
+  // Two requests in one packet, then a third whose header and body arrive in pieces.
+  send_all(fd,
+           "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /api/devices "
+           "HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  std::string got;
+  const auto wait_for = [&](size_t replies) {
+    const auto end = Clock::now() + milliseconds(3000);
+    size_t n = 0;
+    while (Clock::now() < end) {
+      n = 0;
+      for (size_t at = got.find("HTTP/1.1 "); at != std::string::npos;
+           at = got.find("HTTP/1.1 ", at + 1)) {
+        ++n;
+      }
+      if (n >= replies) break;
+      got += read_reply(fd, milliseconds(100));
+    }
+    return n;
+  };
+  EXPECT_EQ(wait_for(2), 2u) << got;
+  send_all(fd, "POST /api/capture HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
+  std::this_thread::sleep_for(milliseconds(50));
+  send_all(fd, "ngth: 4\r\nConnection: close\r\n\r\n{}");
+  std::this_thread::sleep_for(milliseconds(50));
+  send_all(fd, "  ");
+  EXPECT_EQ(wait_for(3), 3u) << got;
+  EXPECT_NE(got.find("HTTP/1.1 503"), std::string::npos) << got;  // files mode: no captures
+  ::close(fd);
+}
+
 TEST(ServerAbuse, BodylessPostIsAnEmptyBody) {
   TestServer s({}, tiny());
   milliseconds took{};
