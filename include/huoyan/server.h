@@ -125,8 +125,10 @@ struct ServerOptions {
   // Routes of the embedding application served on the same port (an inference server's
   // /v1/completions, /health). Called once by start(), after huoyan's /api routes and before
   // the web UI's catch-all GET, with the cpp-httplib server (include <httplib.h> to use it).
-  // These routes pass the Host check but not the token check, which guards /api and /metrics
-  // only. Their handlers run on the same worker pool.
+  // These routes pass the Host and Origin checks but not the token check, which guards /api and
+  // /metrics only. Their handlers run on the same worker pool, under the same limits. Register
+  // routes and handlers only: huoyan owns the sockets, so the server's own listen, timeouts and
+  // task queue are not used.
   std::function<void(httplib::Server&)> extra_routes;
 };
 
