@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -143,18 +144,31 @@ Result<std::unique_ptr<Sink>> open_file_sink(const std::string& requested) {
   }
   // Only a regular file (or a new name) is replaced atomically: renaming over a device, a FIFO
   // or a link would replace the special file itself (as root, /dev/null by a regular file).
-  auto resolved = resolve_symlinks(requested);
-  if (!resolved.ok()) return resolved.status();
-  const std::string& path = *resolved;
+  // stat() lets the kernel follow links, /proc/self/fd/N and /dev/stderr included.
   const bool gzip = ends_with(requested, ".gz");
+  std::string path = requested;
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+  if (::stat(requested.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return Status::Error(fmt::format("{}: is a folder", requested));
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-      return Status::Error(fmt::format("{}: cannot open: {}", requested, std::strerror(errno)));
+    if (!S_ISREG(st.st_mode)) {
+      const int fd = ::open(requested.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0) {
+        return Status::Error(fmt::format("{}: cannot open: {}", requested, std::strerror(errno)));
+      }
+      return std::unique_ptr<Sink>(std::make_unique<FileSink>(requested, "", fd, gzip));
     }
-    return std::unique_ptr<Sink>(std::make_unique<FileSink>(requested, "", fd, gzip));
+    // A regular file, perhaps behind links: replace the file, not the link.
+    if (char* real = ::realpath(requested.c_str(), nullptr)) {
+      path = real;
+      std::free(real);
+    }
+  } else if (errno == ENOENT) {
+    // A new name, or a dangling link: create its target.
+    auto resolved = resolve_symlinks(requested);
+    if (!resolved.ok()) return resolved.status();
+    path = *resolved;
+  } else {
+    return Status::Error(fmt::format("{}: cannot open: {}", requested, std::strerror(errno)));
   }
   const size_t slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
