@@ -82,21 +82,34 @@ class LiveSource {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: an ephemeral port, see Server::port()
-  // Non-empty: /api/… and /metrics need "Authorization: Bearer <token>" (or the cookie that
-  // opening "/?token=<token>" in a browser sets), else 401.
+  // Non-empty: /api/… and /metrics need "Authorization: Bearer <token>" (scheme in any case,
+  // or the cookie that opening "/?token=<token>" in a browser sets), else 401.
   std::string token;
-  int threads = 8;  // workers; each serves one connection at a time (keep-alive included)
-  int read_timeout_ms = 5000;    // a client slower than this to send a request is dropped
-  int write_timeout_ms = 30000;  // … or to accept response bytes
-  // Idle keep-alive connections close after this; stop() may wait for them that long.
-  int keep_alive_timeout_s = 2;
+  // Workers; each serves one request at a time. Connections waiting for a request (idle
+  // keep-alive, slow senders) are held by one event thread and cost no worker.
+  int threads = 8;
+  // Deadline for a whole request (request line, headers and body) from its first byte; a
+  // client slower than this gets 408 and is disconnected.
+  int read_timeout_ms = 5000;
+  int write_timeout_ms = 30000;  // a client that takes no response bytes for this long is dropped
+  int keep_alive_timeout_s = 2;  // idle keep-alive connections close after this
   size_t payload_max_bytes = size_t{1} << 20;  // larger request bodies get 413
+  // Request line + headers larger than this, or more header fields, get 431.
+  size_t header_max_bytes = size_t{16} << 10;
+  int header_max_fields = 100;
+  // Open connections beyond this are answered 503 and closed. start() raises the soft
+  // RLIMIT_NOFILE towards the hard limit to make room, and lowers the cap if it cannot.
+  int max_connections = 4096;
   // Empty (default): no CORS headers, so browsers refuse cross-origin reads. "*" or an origin
-  // ("http://localhost:5173") to allow one.
+  // ("http://localhost:5173") to allow one. A POST whose Origin header is neither this nor the
+  // server itself (same host:port as its Host) gets 403: a cross-site page cannot start a
+  // capture on a token-less server.
   std::string cors_origin;
-  // On a loopback address, answer 403 to requests whose Host is not a loopback name: a web
-  // page cannot then read the API through DNS rebinding.
+  // Answer 403 to requests whose Host is not allowed, so a web page cannot read the API through
+  // DNS rebinding. On a loopback address: loopback names and addresses only. On any other
+  // address: also IP literals, this machine's host name and `allowed_hosts`.
   bool check_host = true;
+  std::vector<std::string> allowed_hosts;  // extra Host names ("profiler.internal"), no port
   // Whole-store indexes (request list, timeline, flame graph) are rebuilt when the store has
   // changed and the index is older than this; in between, answers may lag the store by up to
   // this long. 0: always fresh (each change costs a rebuild, O(events)).
@@ -108,12 +121,14 @@ struct ServerOptions {
   // /api/flamegraph/diff. Must outlive the server; null: diffs compare two requests of `store`.
   const TraceStore* baseline = nullptr;
   std::vector<std::string> baseline_sources;  // shown by /api/status
-  AssetLookup assets;                // the web UI; empty: "/" answers 404 with a hint
+  AssetLookup assets;                         // the web UI; empty: "/" answers 404 with a hint
   // Routes of the embedding application served on the same port (an inference server's
   // /v1/completions, /health). Called once by start(), after huoyan's /api routes and before
   // the web UI's catch-all GET, with the cpp-httplib server (include <httplib.h> to use it).
-  // These routes pass the Host check but not the token check, which guards /api and /metrics
-  // only. Their handlers run on the same worker pool.
+  // These routes pass the Host and Origin checks but not the token check, which guards /api and
+  // /metrics only. Their handlers run on the same worker pool, under the same limits. Register
+  // routes and handlers only: huoyan owns the sockets, so the server's own listen, timeouts and
+  // task queue are not used.
   std::function<void(httplib::Server&)> extra_routes;
 };
 
@@ -134,7 +149,8 @@ class Server {
   // Binds and starts serving on a background thread; connections are accepted once it
   // returns true. False with *error when the address cannot be bound or it already runs.
   bool start(std::string* error = nullptr);
-  // Stops accepting, lets in-flight requests finish (streams are cut), joins every thread.
+  // Stops accepting, lets in-flight requests finish for up to a second (streams are cut), then
+  // disconnects every client; joins every thread. Slow clients do not hold it.
   void stop();
   // Blocks until stop() is called from another thread.
   void wait();

@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -70,6 +72,18 @@ int run_serve(const ServeArgs& args) {
   if (options.token.empty()) {
     if (const char* env = std::getenv("HUOYAN_TOKEN")) options.token = env;
   }
+  if (!args.token_file.empty()) {
+    if (!args.token.empty()) return fail("--token and --token-file: give one of them");
+    std::ifstream in(args.token_file);
+    std::getline(in, options.token);
+    while (!options.token.empty() &&
+           std::isspace(static_cast<unsigned char>(options.token.back()))) {
+      options.token.pop_back();
+    }
+    if (!in && !in.eof()) return fail(args.token_file + ": cannot read the token");
+    if (options.token.empty()) return fail(args.token_file + ": empty token (its first line)");
+  }
+  options.allowed_hosts = args.allow_hosts;
   options.threads = static_cast<int>(args.threads);
   options.sources = args.inputs;
   options.assets = web_assets();
@@ -107,9 +121,13 @@ int run_serve(const ServeArgs& args) {
   if (!server.start(&error)) return fail(error);
   const std::string url = server.url();
   const std::string open_url = options.token.empty() ? url : url + "?token=" + options.token;
+  // The token never goes to stdout (often a log file): the URL is printed without it.
   std::printf("huoyan: serving %llu events, %zu requests at %s (Ctrl-C stops)\n",
-              static_cast<unsigned long long>(store.held()), store.request_count(),
-              open_url.c_str());
+              static_cast<unsigned long long>(store.held()), store.request_count(), url.c_str());
+  if (!options.token.empty()) {
+    std::printf("huoyan: the API needs the token: open %s?token=<token> once in the browser\n",
+                url.c_str());
+  }
   if (!options.assets) {
     std::printf("huoyan: this build has no web UI; the REST API is under %sapi/\n", url.c_str());
   }

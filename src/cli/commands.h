@@ -31,6 +31,8 @@ struct ServeArgs {
   std::vector<std::string> inputs;
   std::string listen = "127.0.0.1:8080";
   std::string token;
+  std::string token_file;  // --token-file: the token is its first line (kept off the command line)
+  std::vector<std::string> allow_hosts;  // --allow-host: Host names accepted besides addresses
   size_t threads = 8;
   bool open = false;
   std::vector<std::string> baseline;  // --baseline: the base of the differential flame graph

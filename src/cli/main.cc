@@ -8,6 +8,7 @@
 #include "src/cli/cli_common.h"
 #include "src/cli/commands.h"
 #include "src/cli/commands_analysis.h"
+#include "src/io/temp_files.h"
 
 namespace {
 
@@ -23,6 +24,8 @@ constexpr const char* kDeviceHelp =
 
 int main(int argc, char** argv) {
   using namespace huoyan::cli;
+  // Ctrl-C in the middle of `convert -o` or of spooling stdin leaves no temporary file behind.
+  huoyan::remove_temp_files_on_signals();
   CLI::App app{"huoyan (火眼): request-scoped kernel profiling for LLM inference servers"};
   app.set_version_flag("--version", std::string("huoyan ") + HUOYAN_VERSION);
   app.require_subcommand(1);
@@ -72,10 +75,15 @@ int main(int argc, char** argv) {
   auto* s = app.add_subcommand("serve", "Serve traces over HTTP: REST API and the web UI");
   s->add_option("inputs", serve.inputs, "Input traces (all merged into one store)")->required();
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 = any free port)");
-  s->add_option(
-       "--token", serve.token,
-       "Require 'Authorization: Bearer TOKEN' on /api and /metrics (also env HUOYAN_TOKEN)")
+  s->add_option("--token", serve.token,
+                "Require 'Authorization: Bearer TOKEN' on /api and /metrics (better: env "
+                "HUOYAN_TOKEN or --token-file, which other users cannot see in ps)")
       ->envname("HUOYAN_TOKEN");
+  s->add_option("--token-file", serve.token_file, "Read the token from the first line of this file")
+      ->check(CLI::ExistingFile);
+  s->add_option("--allow-host", serve.allow_hosts,
+                "Host name clients may use besides IP addresses and this machine's name (with "
+                "--listen on a non-loopback address; repeatable)");
   s->add_option("--threads", serve.threads, "HTTP worker threads")->check(CLI::Range(1, 256));
   s->add_flag("--open", serve.open, "Open the UI in a browser (xdg-open)");
   s->add_option("--baseline", serve.baseline,

@@ -47,7 +47,10 @@ class CallbackSink : public Sink {
   std::function<bool(std::string_view)> fn_;
 };
 
-// Opens `path` for writing ("-" = standard output). gzip when `path` ends in ".gz".
+// Opens `path` for writing ("-" and "/dev/stdout" = standard output). gzip when `path` ends in
+// ".gz". A symlink is followed to its target. A regular file or a new name is written through a
+// temporary file renamed into place by finish() (removed on SIGINT/SIGTERM, temp_files.h); a
+// FIFO, device or other special file is opened and written directly, never replaced.
 Result<std::unique_ptr<Sink>> open_file_sink(const std::string& path);
 
 // Buffers small appends in front of a sink; the hot path of every writer. The first error is

@@ -1,6 +1,7 @@
 #include "src/readers/sniff.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,10 +10,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "src/io/input.h"
+#include "src/io/temp_files.h"
 #include "src/readers/ascend_folder.h"
 
 namespace huoyan {
@@ -44,6 +48,10 @@ struct Walk {
   };
   std::vector<Planned> planned;
   std::vector<std::string> spooled;  // temporary files of "-", removed at the end
+  std::vector<TempFileGuard> spool_guards;
+  // Folders walked, by (device, inode): a symlink back to a parent (or a second link to a folder
+  // already read) is skipped, so a walk always ends and reads no file twice.
+  std::set<std::pair<dev_t, ino_t>> walked;
 
   // Each input read: its first process, and the store's "rank" metadata before and after it
   // (readers record the rank a file declares there), and its clock.
@@ -149,6 +157,10 @@ struct Walk {
 
   // Plans `dir` as a layout some FolderFormat claims, else file by file (recursing).
   Status plan_folder(const std::string& dir, uint64_t* claimed_files) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && !walked.insert({st.st_dev, st.st_ino}).second) {
+      return OkStatus();
+    }
     for (const FolderFormat& ff : folder_formats()) {
       if (!ff.claims(dir)) continue;
       planned.push_back({dir, dir, nullptr, &ff});
@@ -249,8 +261,20 @@ struct Walk {
   }
 };
 
-// Copies standard input to a temporary file; returns its path.
-Result<std::string> spool_stdin() {
+// HUOYAN_STDIN_MAX_BYTES, else kDefaultStdinMax: how much of "-" may be spooled.
+uint64_t stdin_limit() {
+  const char* env = std::getenv("HUOYAN_STDIN_MAX_BYTES");
+  if (env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(env, &end, 10);
+    if (end != nullptr && *end == '\0' && v > 0) return v;
+  }
+  return kDefaultStdinMax;
+}
+
+// Copies standard input to a temporary file (named by *guard until the walk removes it);
+// returns its path. Endless input stops at stdin_limit() with an error, the file removed.
+Result<std::string> spool_stdin(TempFileGuard* guard) {
   const char* tmp = std::getenv("TMPDIR");
   std::string name = fmt::format("{}/huoyan-stdin-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   const int fd = ::mkstemp(name.data());
@@ -258,6 +282,9 @@ Result<std::string> spool_stdin() {
     return Status::Error(
         fmt::format("<stdin>: cannot create a temporary file: {}", std::strerror(errno)));
   }
+  *guard = TempFileGuard(name);
+  const uint64_t limit = stdin_limit();
+  uint64_t total = 0;
   std::vector<char> buf(1 << 20);
   while (true) {
     const ssize_t n = ::read(0, buf.data(), buf.size());
@@ -268,6 +295,15 @@ Result<std::string> spool_stdin() {
       return Status::Error(fmt::format("<stdin>: read error: {}", std::strerror(errno)));
     }
     if (n == 0) break;
+    total += static_cast<uint64_t>(n);
+    if (total > limit) {
+      ::close(fd);
+      ::unlink(name.c_str());
+      return Status::Error(fmt::format(
+          "<stdin>: more than {} bytes (HUOYAN_STDIN_MAX_BYTES): save the trace to a file and "
+          "pass its name",
+          limit));
+    }
     for (ssize_t done = 0; done < n;) {
       const ssize_t w = ::write(fd, buf.data() + done, static_cast<size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
@@ -286,9 +322,11 @@ Result<std::string> spool_stdin() {
 
 Status walk_input(Walk& walk, const std::string& path) {
   if (path != "-") return walk.plan(path, path);
-  auto tmp = spool_stdin();
+  TempFileGuard guard;
+  auto tmp = spool_stdin(&guard);
   if (!tmp.ok()) return tmp.status();
   walk.spooled.push_back(*tmp);
+  walk.spool_guards.push_back(std::move(guard));
   Status st = walk.plan(*tmp, "<stdin>");
   return st.ok() ? st : Status::Error(replace_all(st.message(), *tmp, "<stdin>"));
 }

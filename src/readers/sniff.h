@@ -20,7 +20,11 @@
 // ".clock", then ".offset_ns" and ".basis" (aligned) or ".unaligned" (the reason); and
 // "clock.timeline" = "Unix epoch ns" when every input was aligned. A single input is never
 // shifted.
-// "-" is standard input: it is spooled to a temporary file first (SQLite needs random access).
+// "-" is standard input: it is spooled to a temporary file first (SQLite needs random access),
+// at most HUOYAN_STDIN_MAX_BYTES (default kDefaultStdinMax; more is an error, not a full disk);
+// the file is removed at the end, and on SIGINT/SIGTERM where the program asked for it
+// (src/io/temp_files.h).
+// Folders are walked following symlinks, each folder once: a link back to a parent ends there.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +38,7 @@
 namespace huoyan {
 
 inline constexpr size_t kSniffBytes = size_t{64} << 10;
+inline constexpr uint64_t kDefaultStdinMax = uint64_t{16} << 30;
 // Above every pid an input can use (OS pids < 2^22, device pids < 2^31, Ascend pids < 2^32).
 inline constexpr int64_t kInputPidStride = int64_t{1} << 32;
 // … and step ids moved by i << kInputStepShift (TraceStore::set_input_step_offset).

@@ -1,5 +1,9 @@
 #include "src/server/http_util.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cctype>
 #include <charconv>
 
 #include "src/writers/json_out.h"
@@ -194,6 +198,61 @@ bool is_loopback_host(std::string_view host) {
     }
   }
   return dots == 3;
+}
+
+}  // namespace huoyan::server
+
+namespace huoyan::server {
+
+std::string host_name(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.find(']');
+    host = close == std::string_view::npos ? std::string_view() : host.substr(1, close - 1);
+  } else if (const size_t colon = host.find(':');
+             colon != std::string_view::npos &&
+             host.find(':', colon + 1) == std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  std::string out(host);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool is_ip_literal(std::string_view name) {
+  const std::string s(name);
+  unsigned char buf[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+bool bearer_token(std::string_view auth, std::string_view* token) {
+  constexpr std::string_view kScheme = "bearer";
+  if (auth.size() <= kScheme.size() ||
+      (auth[kScheme.size()] != ' ' && auth[kScheme.size()] != '\t')) {
+    return false;
+  }
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(auth[i])) != kScheme[i]) return false;
+  }
+  auth.remove_prefix(kScheme.size());
+  while (!auth.empty() && (auth.front() == ' ' || auth.front() == '\t')) auth.remove_prefix(1);
+  while (!auth.empty() && (auth.back() == ' ' || auth.back() == '\t')) auth.remove_suffix(1);
+  *token = auth;
+  return !auth.empty();
+}
+
+bool same_origin(std::string_view origin, std::string_view host) {
+  // Browsers put the port in both only when it is not the scheme's default.
+  const auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (origin.substr(0, scheme.size()) != scheme) continue;
+    const std::string_view authority = origin.substr(scheme.size());
+    return !host.empty() && lower(authority) == lower(host);
+  }
+  return false;
 }
 
 }  // namespace huoyan::server

@@ -90,4 +90,14 @@ std::string cookie_value(std::string_view header, std::string_view name);
 // True for "localhost", "127.x.y.z", "::1" and "[::1]" (with or without ":port").
 bool is_loopback_host(std::string_view host_header);
 
+// The name of a Host header without its port and brackets ("[::1]:80" → "::1"), lower case.
+std::string host_name(std::string_view host_header);
+// True for an IPv4 or IPv6 address literal (no port, no brackets).
+bool is_ip_literal(std::string_view name);
+// The token of "Authorization: Bearer <token>", scheme in any case (RFC 9110 §11.1); false
+// when the header carries another scheme or no token.
+bool bearer_token(std::string_view authorization, std::string_view* token);
+// True when `origin` ("http://host:port") names the server a request was sent to (its Host).
+bool same_origin(std::string_view origin, std::string_view host_header);
+
 }  // namespace huoyan::server

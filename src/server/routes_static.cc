@@ -99,7 +99,6 @@ void handle_static(ApiContext& ctx, const httplib::Request& req, httplib::Respon
   if (!ctx.options.assets(lookup, &asset)) {
     if (has_extension(lookup) || !ctx.options.assets("/index.html", &asset)) return not_found(res);
   }
-  res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Referrer-Policy", "no-referrer");
   res.set_header("X-Frame-Options", "DENY");
   // Vite names files under /assets/ by content hash: cache them for good; everything else

@@ -1,9 +1,11 @@
-// Server: owns the httplib server, its worker pool and listening thread, and the checks every
-// request passes before routing (Host, CORS, token). Routes live in routes_*.cc.
+// Server: owns the HTTP front (http_front.h: connections, limits, workers) and its event thread,
+// and the checks every request passes before routing (Host, Origin, CORS, token). Routes live
+// in routes_*.cc.
 #include "huoyan/server.h"
 
-#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include <thread>
 
 #include "src/server/api_context.h"
+#include "src/server/http_front.h"
 
 namespace huoyan {
 
@@ -96,17 +99,19 @@ struct Server::Impl {
 
   httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res);
   bool authorized(const httplib::Request& req) const;
+  bool host_allowed(const std::string& host_header) const;
+  bool origin_allowed(const httplib::Request& req) const;
   void configure();
 
   std::unique_ptr<LiveSource> owned_live;  // first member: destroyed after everything using it
   ServerOptions options;
   ApiContext ctx;
-  std::unique_ptr<httplib::Server> http;
+  std::unique_ptr<server::HttpFront> http;
   std::thread thread;
   std::thread warmer;  // file-backed stores: builds the whole-store caches after start()
   std::atomic<int> port{0};
-  std::atomic<bool> listening_done{false};
   bool loopback = false;
+  std::vector<std::string> host_names;  // besides IP literals, on a non-loopback address
 
   std::mutex mu;  // guards started/stopped
   std::condition_variable cv;
@@ -115,25 +120,51 @@ struct Server::Impl {
 };
 
 bool Server::Impl::authorized(const httplib::Request& req) const {
-  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view token;
   const std::string auth = req.get_header_value("Authorization");
-  if (auth.size() > kBearer.size() && std::string_view(auth).substr(0, kBearer.size()) == kBearer) {
-    return server::constant_time_equals(options.token,
-                                        std::string_view(auth).substr(kBearer.size()));
-  }
+  if (server::bearer_token(auth, &token)) return server::constant_time_equals(options.token, token);
   // The browser UI cannot add headers to every fetch: it carries the cookie set by /?token=.
   const std::string cookie = server::cookie_value(req.get_header_value("Cookie"), "huoyan_token");
   return !cookie.empty() && server::constant_time_equals(options.token, cookie);
 }
 
+bool Server::Impl::host_allowed(const std::string& host_header) const {
+  if (server::is_loopback_host(host_header)) return true;
+  const std::string name = server::host_name(host_header);
+  if (!name.empty() && std::find(host_names.begin(), host_names.end(), name) != host_names.end()) {
+    return true;
+  }
+  // A DNS-rebinding page reaches the server under its own domain name, never an IP literal.
+  return !loopback && server::is_ip_literal(name);
+}
+
+bool Server::Impl::origin_allowed(const httplib::Request& req) const {
+  if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return true;
+  if (!req.has_header("Origin")) return true;  // not a browser, or a same-origin navigation
+  const std::string origin = req.get_header_value("Origin");
+  if (options.cors_origin == "*" ||
+      (!options.cors_origin.empty() && origin == options.cors_origin)) {
+    return true;
+  }
+  return server::same_origin(origin, req.get_header_value("Host"));
+}
+
 httplib::Server::HandlerResponse Server::Impl::pre_route(const httplib::Request& req,
                                                          httplib::Response& res) {
   using HR = httplib::Server::HandlerResponse;
-  if (options.check_host && loopback && !server::is_loopback_host(req.get_header_value("Host"))) {
+  if (options.check_host && !host_allowed(req.get_header_value("Host"))) {
     send_error(res, 403,
-               "Host '" + req.get_header_value("Host").substr(0, 128) +
-                   "' not allowed: this server listens on a loopback address (use localhost or "
-                   "127.0.0.1)");
+               "Host '" + req.get_header_value("Host").substr(0, 128) + "' not allowed: " +
+                   (loopback ? "this server listens on a loopback address (use localhost or "
+                               "127.0.0.1)"
+                             : "use an IP address of this machine, its host name, or a name "
+                               "given with --allow-host"));
+    return HR::Handled;
+  }
+  if (!origin_allowed(req)) {
+    send_error(res, 403,
+               "Origin '" + req.get_header_value("Origin").substr(0, 128) +
+                   "' not allowed: cross-site requests that change state are refused");
     return HR::Handled;
   }
   if (!options.cors_origin.empty()) {
@@ -160,22 +191,23 @@ httplib::Server::HandlerResponse Server::Impl::pre_route(const httplib::Request&
 void Server::Impl::configure() {
   using httplib::Request;
   using httplib::Response;
-  http = std::make_unique<httplib::Server>();
-  const size_t threads = static_cast<size_t>(std::max(1, options.threads));
-  http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  const auto ms = [](int v) { return std::pair<time_t, time_t>(v / 1000, (v % 1000) * 1000); };
-  http->set_read_timeout(ms(options.read_timeout_ms).first, ms(options.read_timeout_ms).second);
-  http->set_write_timeout(ms(options.write_timeout_ms).first, ms(options.write_timeout_ms).second);
+  http = std::make_unique<server::HttpFront>(server::FrontLimits{
+      .threads = std::max(1, options.threads),
+      .max_connections = std::max(1, options.max_connections),
+      .header_max_bytes = options.header_max_bytes,
+      .header_max_fields = options.header_max_fields,
+      .body_prebuffer_max = std::min<size_t>(options.payload_max_bytes, size_t{64} << 10),
+      .request_timeout_ms = options.read_timeout_ms,
+      .write_timeout_ms = options.write_timeout_ms,
+      .keep_alive_timeout_ms = options.keep_alive_timeout_s * 1000,
+  });
+  http->set_payload_max_length(options.payload_max_bytes);
+  // Only for the Keep-Alive header httplib writes; the front enforces both.
   http->set_keep_alive_timeout(options.keep_alive_timeout_s);
   http->set_keep_alive_max_count(1000);
-  http->set_payload_max_length(options.payload_max_bytes);
-  http->set_tcp_nodelay(true);
-  // httplib's default also sets SO_REUSEPORT, which would let a second server bind the same
-  // port and silently take half the connections. SO_REUSEADDR alone allows quick restarts.
-  http->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
+  // Browsers must not guess a type from the content (an error echoing input, a trace): set on
+  // every reply, those of extra_routes included.
+  http->set_default_headers({{"X-Content-Type-Options", "nosniff"}});
   http->set_pre_routing_handler([this](const Request& q, Response& r) { return pre_route(q, r); });
   // Statuses produced outside the handlers (404 of an unknown route, 413 of a large body, 400
   // of a malformed request line) get a JSON body too; handlers' own bodies are kept.
@@ -213,6 +245,7 @@ void Server::Impl::configure() {
     std::fprintf(stderr, "huoyan server: %s %s failed: %s\n", req.method.c_str(), req.path.c_str(),
                  what.c_str());
     res.headers.clear();
+    res.set_header("X-Content-Type-Options", "nosniff");
     send_error(res, 500, "internal error");
   });
   server::register_profile_routes(*http, ctx);
@@ -243,29 +276,27 @@ bool Server::start(std::string* error) {
   }
   s.configure();
   s.loopback = server::is_loopback_host(s.options.host);
-  int bound = -1;
-  if (s.options.port == 0) {
-    bound = s.http->bind_to_any_port(s.options.host);
-  } else if (s.http->bind_to_port(s.options.host, s.options.port)) {
-    bound = s.options.port;
+  for (const std::string& h : s.options.allowed_hosts) s.host_names.push_back(server::host_name(h));
+  if (!s.loopback) {
+    s.host_names.push_back(server::host_name(s.options.host));
+    char name[256] = "";
+    if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') {
+      s.host_names.push_back(server::host_name(name));
+    }
   }
+  std::string why;
+  const int bound = s.http->bind_and_listen(s.options.host, s.options.port, &why);
   if (bound <= 0) {
     if (error) {
-      *error = "cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) +
-               " (address in use, or not an address of this machine?)";
+      *error = "cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) + " (" +
+               why + ")";
     }
     s.http.reset();
     return false;
   }
   s.port = bound;
-  s.thread = std::thread([&s] {
-    s.http->listen_after_bind();
-    s.listening_done = true;
-  });
-  // httplib's stop() only works once the accept loop runs: wait for it.
-  while (!s.http->is_running() && !s.listening_done) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  // Connections queue in the kernel from here; the event thread accepts them.
+  s.thread = std::thread([&s] { s.http->run(); });
   // A file-backed store does not change: its whole-store answers can be built before anyone
   // asks. A live store changes too often for that to pay.
   if (s.ctx.live == nullptr && s.options.prewarm) {
@@ -284,7 +315,7 @@ void Server::stop() {
     s.stopped = true;
   }
   s.ctx.stopping = true;
-  s.http->stop();
+  s.http->shutdown();
   if (s.thread.joinable()) s.thread.join();
   if (s.warmer.joinable()) s.warmer.join();  // finishes the cache it is building
   s.cv.notify_all();

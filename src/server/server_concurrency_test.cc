@@ -50,13 +50,20 @@ TEST(ServerConcurrency, ClientsWhileTheStoreGrowsAndEvicts) {
   constexpr int kClients = 16;
   constexpr int kRequestsEach = 24;
   std::atomic<int> ok{0};
+  std::atomic<int> sent{0};
   std::vector<std::string> failures(kClients);
   std::vector<std::thread> clients;
+  // Clients keep asking until the store has evicted under them (bounded): how many requests
+  // that takes depends on the machine, not on the test.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
       httplib::Client cli = s.client();
       simdjson::dom::parser parser;
-      for (int i = 0; i < kRequestsEach; ++i) {
+      for (int i = 0; i < kRequestsEach ||
+                      (s.store().dropped() == 0 && std::chrono::steady_clock::now() < give_up);
+           ++i) {
+        ++sent;
         const std::string& path = paths[static_cast<size_t>(c + i) % paths.size()];
         auto r = cli.Get(path.c_str());
         if (!r || r->status != 200) {
@@ -80,7 +87,8 @@ TEST(ServerConcurrency, ClientsWhileTheStoreGrowsAndEvicts) {
   stop = true;
   writer.join();
   for (const auto& f : failures) EXPECT_EQ(f, "");
-  EXPECT_EQ(ok, kClients * kRequestsEach);
+  EXPECT_GE(sent, kClients * kRequestsEach);
+  EXPECT_EQ(ok, sent);
   EXPECT_GT(appended_steps.load(), 0u);
   EXPECT_GT(s.store().dropped(), 0u);  // eviction really happened under the readers
 }
