@@ -56,6 +56,7 @@ struct HostSpan {
   EventSeq seq;
   StringId name;
   uint64_t id = 0;  // correlation id
+  bool owned = false;  // owned by a request (queueing, tokenization…)
   uint32_t node = 0;
   int32_t parent = -1;  // index of the enclosing span in the same track list (and lane)
 };
@@ -132,7 +133,7 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
       last_track = e.track;
       last_spans = &by_track[e.track];
     }
-    last_spans->spans.push_back({e.ts, e.end(), seq, e.name, e.id});
+    last_spans->spans.push_back({e.ts, e.end(), seq, e.name, e.id, e.request != 0});
   };
   if (options.request != 0) {
     tree.nodes[0].name = store.str(options.request);
@@ -148,10 +149,10 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
   }
 
   // 2. Host spans: nest per track by time. A span that starts inside an open one but ends after
-  // it, or whose name is open already, goes to another lane of the track (the first where it
-  // nests, else a new one) and from there to the root: so each span's time is counted once,
-  // whole, and never under a span of the same name (request-owned spans such as queue_wait
-  // overlap each other and the thread's own phases).
+  // it goes to another lane of the track (the first where it nests, else a new one), whose
+  // stack starts at the root: so each span's time is counted once, whole. A request-owned span
+  // whose name is open already moves too: spans of different requests (queue_wait) overlap
+  // without being calls of one another, unlike a recursive function's spans, which nest.
   std::unordered_map<uint64_t, std::pair<TrackSpans*, uint32_t>> span_of_correlation;
   std::vector<std::vector<uint32_t>> lanes;  // per lane, the open spans (indexes into spans)
   std::vector<uint8_t> lane_of;
@@ -171,7 +172,8 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
         std::vector<uint32_t>& lane = lanes[li];
         while (!lane.empty() && spans[lane.back()].end <= s.ts) lane.pop_back();
         if (!lane.empty() && s.end > spans[lane.back()].end) continue;  // would cross
-        if (std::any_of(lane.begin(), lane.end(), [&](uint32_t o) { return spans[o].name == s.name; })) {
+        if (s.owned && std::any_of(lane.begin(), lane.end(),
+                                   [&](uint32_t o) { return spans[o].name == s.name; })) {
           continue;
         }
         stack = &lane;

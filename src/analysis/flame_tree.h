@@ -1,8 +1,9 @@
 // Flame graph trees: build (a pure function of a store and a snapshot), then fold and encode.
 //
 // Host spans nest by time on their thread; a span that overlaps an open one without nesting in
-// it, or whose name is open already, starts a stack of its own (a lane) at the root, so no span
-// is cut or counted inside another of its name. Device kernels are placed under the host stack
+// it, or a request-owned span whose name is open already (queue waits of two requests), starts
+// a stack of its own (a lane) at the root, so no span is cut or counted inside an unrelated one
+// of its name. Recursion (a span inside one of its name) stays nested. Device kernels are placed under the host stack
 // that launched them: the API call with the same correlation id when there is one (CUPTI,
 // Kineto), else the innermost host span of the launching step's thread that contains the
 // kernel's start (the thread's own stack first), else under a node named after their device. A

@@ -15,6 +15,7 @@ struct Rec {
   int64_t end;
   EventSeq seq;
   uint32_t frame;
+  bool independent;  // a device event or a request-owned span: never a call of an open one
 };
 
 struct FrameEvent {
@@ -67,7 +68,8 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
       f = static_cast<uint32_t>(frames.size());
       frames.push_back(e.name);
     }
-    by_track[e.track].push_back(Rec{e.ts, saturating_end(e), ev.seq, f});
+    by_track[e.track].push_back(
+        Rec{e.ts, saturating_end(e), ev.seq, f, snapshot.is_device_event(e) || e.request != 0});
     origin = std::min(origin, e.ts);
   });
 
@@ -87,8 +89,10 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
   lit(out, "\n]},\n\"profiles\":[");
 
   // Each track is split into lanes: an event goes to the first lane where it nests inside the
-  // open events and its frame is not open already (speedscope counts a frame open twice once),
-  // else to a new lane. Lane 0 is the track itself; lanes 1… become profiles of their own.
+  // open events, else to a new lane. Lane 0 is the track itself; lanes 1… become profiles of
+  // their own. A device event or request-owned span also avoids lanes where its frame is open
+  // (speedscope counts a frame open twice once); a host span inside one of its name is a
+  // recursive call and stays, counted once, as in any profiler.
   struct Lane {
     std::vector<FrameEvent> events;
     std::vector<std::pair<uint32_t, int64_t>> stack;  // (frame, end) of the open events
@@ -125,6 +129,7 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
         while (!lane.stack.empty() && lane.stack.back().second <= r.ts) close_top(lane);
         if (!lane.stack.empty() && r.end > lane.stack.back().second) continue;  // would cross
         const bool open_already =
+            r.independent &&
             std::any_of(lane.stack.begin(), lane.stack.end(),
                         [&](const std::pair<uint32_t, int64_t>& o) { return o.first == r.frame; });
         if (open_already) continue;

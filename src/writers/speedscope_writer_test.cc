@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace huoyan {
@@ -226,9 +227,21 @@ TEST(SpeedscopeWriterTest, ANameOpenTwiceOnAThreadCountsTwice) {
   }
   add(store, main_thread, {{"init", 0, 81}});
   // Request-owned spans of one thread: a queue wait inside another one, and one that crosses.
-  add(store, http,
-      {{"queue_wait", 1000, 500}, {"queue_wait", 1100, 200}, {"queue_wait", 1400, 300},
-       {"tokenize", 1100, 50}});
+  {
+    auto w = store.writer();
+    int n = 0;
+    for (auto [ts, dur] : {std::pair<int64_t, int64_t>{1000, 500}, {1100, 200}, {1400, 300}}) {
+      Event e;
+      e.kind = EventKind::kSpan;
+      e.track = http;
+      e.name = store.intern("queue_wait");
+      e.request = store.intern("req-" + std::to_string(n++));
+      e.ts = ts;
+      e.dur = dur;
+      w.append(e);
+    }
+  }
+  add(store, http, {{"tokenize", 1100, 50}});
   StringSink sink;
   auto r = write_speedscope(store.snapshot(), sink);
   ASSERT_TRUE(r.ok());
@@ -240,6 +253,25 @@ TEST(SpeedscopeWriterTest, ANameOpenTwiceOnAThreadCountsTwice) {
   EXPECT_EQ(c.profile_names[1], "pid 7 / http 3 (tid 4242)");
   EXPECT_EQ(c.profile_names[2], "pid 7 / http 3 (tid 4242) (overlapping, lane 2)");
   EXPECT_EQ(int64_t(c.doc["activeProfileIndex"].get_int64()), 1);  // not the 81 ns "main"
+}
+
+TEST(SpeedscopeWriterTest, RecursiveHostSpansNestAndCountOnce) {
+  TraceStore store;
+  TrackId t;
+  {
+    auto w = store.writer();
+    t = w.track(1, 1);
+  }
+  // A recursive function: parse → eval → parse, as a CPU profile (or folded stacks) records it.
+  add(store, t, {{"parse", 0, 100}, {"eval", 10, 80}, {"parse", 20, 50}});
+  StringSink sink;
+  auto r = write_speedscope(store.snapshot(), sink);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->lanes, 0u);
+  Checked c(sink.str());
+  ASSERT_EQ(c.events.size(), 1u);
+  EXPECT_EQ(c.totals["parse"], 100u);  // the time parse is on the stack
+  EXPECT_EQ(c.totals["eval"], 80u);
 }
 
 TEST(SpeedscopeWriterTest, EmptySnapshotIsValid) {
