@@ -30,12 +30,12 @@ int64_t saturating_end(const Event& e) {
   return e.ts + dur;
 }
 
-// "NPU 0 / Stream 3" for device streams; host threads add their tid to their name:
+// "NPU 0 / Stream 3" for device streams; named host threads add their tid to their name:
 // "llm_server / http 3 (tid 4242)", unnamed ones read "python / Thread 12".
 std::string profile_name(const Snapshot& snapshot, TrackId id) {
   std::string label = snapshot.track_label(id);
   const Track& t = snapshot.track(id);
-  if (!snapshot.is_device_track(id) && (t.name != 0 || t.tid_label != 0)) {
+  if (!snapshot.is_device_track(id) && t.name != 0) {
     label += " (tid " + std::to_string(t.tid) + ")";
   }
   return label;
