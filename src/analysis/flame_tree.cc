@@ -152,7 +152,8 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
   // it goes to another lane of the track (the first where it nests, else a new one), whose
   // stack starts at the root: so each span's time is counted once, whole. A request-owned span
   // whose name is open already moves too: spans of different requests (queue_wait) overlap
-  // without being calls of one another, unlike a recursive function's spans, which nest.
+  // without being calls of one another, unlike a recursive function's spans, which nest. And
+  // the thread's own spans do not nest in a request-owned one, nor are kernels placed in one.
   std::unordered_map<uint64_t, std::pair<TrackSpans*, uint32_t>> span_of_correlation;
   std::vector<std::vector<uint32_t>> lanes;  // per lane, the open spans (indexes into spans)
   std::vector<uint8_t> lane_of;
@@ -172,6 +173,9 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
         std::vector<uint32_t>& lane = lanes[li];
         while (!lane.empty() && spans[lane.back()].end <= s.ts) lane.pop_back();
         if (!lane.empty() && s.end > spans[lane.back()].end) continue;  // would cross
+        // The thread's own phases never nest in a request's span (a queue wait that began
+        // between two steps): the request does not run them.
+        if (!s.owned && !lane.empty() && spans[lane.back()].owned) continue;
         if (s.owned && std::any_of(lane.begin(), lane.end(),
                                    [&](uint32_t o) { return spans[o].name == s.name; })) {
           continue;
@@ -251,7 +255,7 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
         const auto& spans = last_step_spans->spans;
         const auto& lane0_at = last_step_spans->lane0_at;
         auto containing = [&](int32_t i) {
-          while (i >= 0 && spans[i].end <= d.ts) i = spans[i].parent;
+          while (i >= 0 && (spans[i].end <= d.ts || spans[i].owned)) i = spans[i].parent;
           return i;
         };
         int32_t i = -1;
