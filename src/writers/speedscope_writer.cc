@@ -16,6 +16,13 @@ struct Rec {
   EventSeq seq;
   uint32_t frame;
   bool independent;  // a device event or a request-owned span: never a call of an open one
+  bool owned;        // a request-owned span
+};
+
+struct Open {
+  uint32_t frame;
+  int64_t end;
+  bool owned;
 };
 
 struct FrameEvent {
@@ -69,7 +76,8 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
       frames.push_back(e.name);
     }
     by_track[e.track].push_back(
-        Rec{e.ts, saturating_end(e), ev.seq, f, snapshot.is_device_event(e) || e.request != 0});
+        Rec{e.ts, saturating_end(e), ev.seq, f, snapshot.is_device_event(e) || e.request != 0,
+            e.request != 0});
     origin = std::min(origin, e.ts);
   });
 
@@ -95,7 +103,7 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
   // recursive call and stays, counted once, as in any profiler.
   struct Lane {
     std::vector<FrameEvent> events;
-    std::vector<std::pair<uint32_t, int64_t>> stack;  // (frame, end) of the open events
+    std::vector<Open> stack;  // the open events, innermost last
     int64_t start = 0;
     int64_t last_end = 0;
     uint64_t busy = 0;  // time with at least one open event
@@ -108,7 +116,7 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
     return static_cast<uint64_t>(t) - static_cast<uint64_t>(origin);
   };
   const auto close_top = [&](Lane& lane) {
-    const auto [frame, end] = lane.stack.back();
+    const auto [frame, end, owned] = lane.stack.back();
     lane.events.push_back(FrameEvent{rel(end), frame, false});
     lane.last_end = std::max(lane.last_end, end);
     lane.stack.pop_back();
@@ -126,12 +134,15 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
     for (const Rec& r : recs) {
       Lane* target = nullptr;
       for (Lane& lane : lanes) {
-        while (!lane.stack.empty() && lane.stack.back().second <= r.ts) close_top(lane);
-        if (!lane.stack.empty() && r.end > lane.stack.back().second) continue;  // would cross
+        while (!lane.stack.empty() && lane.stack.back().end <= r.ts) close_top(lane);
+        if (!lane.stack.empty() && r.end > lane.stack.back().end) continue;  // would cross
+        // A thread's own phases never nest in a request's span (a queue wait begun between
+        // two steps).
+        if (!r.owned && !lane.stack.empty() && lane.stack.back().owned) continue;
         const bool open_already =
             r.independent &&
             std::any_of(lane.stack.begin(), lane.stack.end(),
-                        [&](const std::pair<uint32_t, int64_t>& o) { return o.first == r.frame; });
+                        [&](const Open& o) { return o.frame == r.frame; });
         if (open_already) continue;
         target = &lane;
         break;
@@ -143,7 +154,7 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
       }
       if (target->stack.empty()) target->busy_from = r.ts;
       target->events.push_back(FrameEvent{rel(r.ts), r.frame, true});
-      target->stack.emplace_back(r.frame, r.end);
+      target->stack.push_back(Open{r.frame, r.end, r.owned});
     }
     for (Lane& lane : lanes) {
       while (!lane.stack.empty()) close_top(lane);

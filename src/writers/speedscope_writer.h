@@ -15,15 +15,16 @@
 // snapshot (absolute epoch ns would lose precision in speedscope's doubles), so profiles share
 // one time origin. Nothing is clipped or lost: a track's duration events, taken in (ts, longest
 // first, insertion order), go to the first of its lanes where they nest properly inside the
-// open events, else to a new lane; device events and request-owned spans also avoid lanes
-// where their name is open (speedscope counts a frame that is open twice once), while a host
-// span inside one of its name is a recursive call and nests. Lane 0 is the profile named after
-// the track; every further lane is one more profile, "<track> (overlapping, lane N)". So each
-// kernel's total time in speedscope is the sum of its durations, what `huoyan top` reports, and
-// so is every host span's that is not recursive. Profiles are named after their
-// track, host threads with their tid: "llm_server / scheduler (tid 4242)". The file opens on the
-// profile with the most busy time (time with at least one event open). Instants, counters,
-// flows and async events are not written.
+// open events, else to a new lane. Device events and request-owned spans also avoid lanes where
+// their name is open (speedscope counts a frame that is open twice once), while a host span
+// inside one of its name is a recursive call and nests. A thread's own spans never nest in a
+// request-owned one (a queue wait that began between two steps). Lane 0 is the profile named
+// after the track; every further lane is one more profile, "<track> (overlapping, lane N)". So
+// each kernel's total time in speedscope is the sum of its durations, what `huoyan top`
+// reports, and so is every host span's that is not recursive. Profiles are named after their
+// track, named host threads with their tid: "llm_server / scheduler (tid 4242)". The file opens
+// on the profile with the most busy time (time with at least one event open). Instants,
+// counters, flows and async events are not written.
 #pragma once
 
 #include "src/core/trace_store.h"

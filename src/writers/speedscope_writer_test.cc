@@ -241,17 +241,32 @@ TEST(SpeedscopeWriterTest, ANameOpenTwiceOnAThreadCountsTwice) {
       w.append(e);
     }
   }
-  add(store, http, {{"tokenize", 1100, 50}});
+  {
+    auto w = store.writer();
+    Event e;
+    e.kind = EventKind::kSpan;
+    e.track = http;
+    e.name = store.intern("tokenize");
+    e.request = store.intern("req-3");
+    e.ts = 1100;
+    e.dur = 50;
+    w.append(e);
+  }
+  // The thread's own work never nests in a request's span: a lane of its own.
+  add(store, http, {{"parse_body", 1120, 10}});
   StringSink sink;
   auto r = write_speedscope(store.snapshot(), sink);
   ASSERT_TRUE(r.ok());
   Checked c(sink.str());
   EXPECT_EQ(c.totals, duration_sums(store.snapshot()));
   EXPECT_EQ(c.totals["queue_wait"], 1000u);
-  ASSERT_EQ(c.profile_names.size(), 3u);
+  ASSERT_EQ(c.profile_names.size(), 4u);
   EXPECT_EQ(c.profile_names[0], "pid 7 / main (tid 7)");
   EXPECT_EQ(c.profile_names[1], "pid 7 / http 3 (tid 4242)");
   EXPECT_EQ(c.profile_names[2], "pid 7 / http 3 (tid 4242) (overlapping, lane 2)");
+  EXPECT_EQ(c.profile_names[3], "pid 7 / http 3 (tid 4242) (overlapping, lane 3)");
+  const std::vector<OC> lane3 = {{'O', "parse_body", 1120}, {'C', "parse_body", 1130}};
+  EXPECT_EQ(c.events[3], lane3);
   EXPECT_EQ(int64_t(c.doc["activeProfileIndex"].get_int64()), 1);  // not the 81 ns "main"
 }
 
