@@ -57,8 +57,8 @@ Totals speedscope_totals(const std::string& text, std::string* error) {
 }
 
 struct Expected {
-  Totals durations;  // every duration event, by name
-  Totals device;     // device events (what `huoyan top` counts), by name
+  Totals durations;                            // every duration event, by name
+  Totals device;                               // device events (what `huoyan top` counts), by name
   std::map<std::string, uint64_t> host_spans;  // host spans, by name: how many
   // Host spans (not request-owned) found inside another of their name on their track: a
   // recursive call, whose time a profiler counts once, not as the sum of the calls.
@@ -256,8 +256,8 @@ TEST(ExportTotals, RealTracesLoseNothing) {
   EXPECT_GE(traces, 50u);
   EXPECT_GE(names, 1000u);
   EXPECT_GT(lanes, 0u);  // the corpus has overlapping events, so the lanes were exercised
-  std::printf("checked %zu traces, %zu names (%zu recursive), %llu overlap lanes\n", traces,
-              names, g_recursive_names, static_cast<unsigned long long>(lanes));
+  std::printf("checked %zu traces, %zu names (%zu recursive), %llu overlap lanes\n", traces, names,
+              g_recursive_names, static_cast<unsigned long long>(lanes));
 }
 
 }  // namespace

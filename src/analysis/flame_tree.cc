@@ -55,7 +55,7 @@ struct HostSpan {
   int64_t end;
   EventSeq seq;
   StringId name;
-  uint64_t id = 0;  // correlation id
+  uint64_t id = 0;     // correlation id
   bool owned = false;  // owned by a request (queueing, tokenization…)
   uint32_t node = 0;
   int32_t parent = -1;  // index of the enclosing span in the same track list (and lane)

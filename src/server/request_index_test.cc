@@ -105,9 +105,18 @@ void check_pages_against_brute_force(size_t steps, size_t min_rows) {
     for (auto key : {RequestSortKey::kId, RequestSortKey::kArrival, RequestSortKey::kDevice,
                      RequestSortKey::kSteps, RequestSortKey::kHost, RequestSortKey::kTokensOut}) {
       for (bool desc : {false, true}) {
-        for (auto [offset, limit] : std::initializer_list<std::pair<size_t, size_t>>{
-                 {0, 0}, {0, 1}, {0, 7}, {0, 50}, {0, 100000}, {3, 7}, {49, 50}, {1000, 100},
-                 {all.size() - 2, 50}, {all.size(), 10}, {all.size() + 5, 10}}) {
+        for (auto [offset, limit] :
+             std::initializer_list<std::pair<size_t, size_t>>{{0, 0},
+                                                              {0, 1},
+                                                              {0, 7},
+                                                              {0, 50},
+                                                              {0, 100000},
+                                                              {3, 7},
+                                                              {49, 50},
+                                                              {1000, 100},
+                                                              {all.size() - 2, 50},
+                                                              {all.size(), 10},
+                                                              {all.size() + 5, 10}}) {
           std::vector<const RequestRow*> want;
           for (const RequestRow* r : all) {
             if (r->id_text.starts_with(prefix)) want.push_back(r);

@@ -537,9 +537,7 @@ class FakeLive : public LiveSource {
   std::vector<Collector> collectors() const override {
     return {{"host", "running", ""}, {"cupti", "unavailable", "no CUDA device"}};
   }
-  std::vector<Clock> clocks() const override {
-    return {{"tsc", 512, 20, 0.4}, {"fake", -42, 150}};
-  }
+  std::vector<Clock> clocks() const override { return {{"tsc", 512, 20, 0.4}, {"fake", -42, 150}}; }
   std::vector<std::string> sources() const override { return {"pid 4242"}; }
   Capture capture() const override {
     std::lock_guard<std::mutex> lock(mu_);

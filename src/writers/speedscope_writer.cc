@@ -75,9 +75,8 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
       f = static_cast<uint32_t>(frames.size());
       frames.push_back(e.name);
     }
-    by_track[e.track].push_back(
-        Rec{e.ts, saturating_end(e), ev.seq, f, snapshot.is_device_event(e) || e.request != 0,
-            e.request != 0});
+    by_track[e.track].push_back(Rec{e.ts, saturating_end(e), ev.seq, f,
+                                    snapshot.is_device_event(e) || e.request != 0, e.request != 0});
     origin = std::min(origin, e.ts);
   });
 
@@ -140,9 +139,8 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
         // two steps).
         if (!r.owned && !lane.stack.empty() && lane.stack.back().owned) continue;
         const bool open_already =
-            r.independent &&
-            std::any_of(lane.stack.begin(), lane.stack.end(),
-                        [&](const Open& o) { return o.frame == r.frame; });
+            r.independent && std::any_of(lane.stack.begin(), lane.stack.end(),
+                                         [&](const Open& o) { return o.frame == r.frame; });
         if (open_already) continue;
         target = &lane;
         break;
@@ -172,8 +170,9 @@ Result<SpeedscopeStats> write_speedscope(const Snapshot& snapshot, Sink& sink,
       }
       if (stats.profiles++ > 0) out.put(',');
       lit(out, "\n{\"type\":\"evented\",\"name\":");
-      json_string(out, li == 0 ? track_name
-                               : track_name + " (overlapping, lane " + std::to_string(li + 1) + ")");
+      json_string(out, li == 0
+                           ? track_name
+                           : track_name + " (overlapping, lane " + std::to_string(li + 1) + ")");
       lit(out, ",\"unit\":\"nanoseconds\",\"startValue\":");
       json_uint(out, rel(lane.start));
       lit(out, ",\"endValue\":");

@@ -117,7 +117,8 @@ struct Checked {
 std::map<std::string, uint64_t> duration_sums(const Snapshot& snap) {
   std::map<std::string, uint64_t> sums;
   snap.for_each([&](const EventView& ev) {
-    if (has_duration(ev->kind)) sums[std::string(snap.str(ev->name))] += std::max<int64_t>(ev->dur, 0);
+    if (has_duration(ev->kind))
+      sums[std::string(snap.str(ev->name))] += std::max<int64_t>(ev->dur, 0);
   });
   return sums;
 }
@@ -158,8 +159,8 @@ TEST(SpeedscopeWriterTest, NestsPerTrackAndPutsOverlapsInLanes) {
   EXPECT_EQ(c.profile_names[2], "pid 10 / Thread 11 (overlapping, lane 2)");
   // Times relative to the earliest duration event (1000).
   const std::vector<OC> host_events = {
-      {'O', "root", 0},     {'O', "same-start", 0}, {'C', "same-start", 10}, {'O', "child", 10},
-      {'C', "child", 50},   {'C', "root", 100},     {'O', "after", 100},     {'C', "after", 130}};
+      {'O', "root", 0},   {'O', "same-start", 0}, {'C', "same-start", 10}, {'O', "child", 10},
+      {'C', "child", 50}, {'C', "root", 100},     {'O', "after", 100},     {'C', "after", 130}};
   EXPECT_EQ(c.events[1], host_events);
   const std::vector<OC> lane_events = {{'O', "cross", 40}, {'C', "cross", 120}};
   EXPECT_EQ(c.events[2], lane_events);

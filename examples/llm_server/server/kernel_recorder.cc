@@ -43,8 +43,7 @@ void KernelRecorder::on_kernel(const llm::KernelRecord& k) noexcept {
   thread_local bool named = false;
   if (!named) {
     named = true;
-    huoyan::set_thread_name("worker " + std::to_string(k.device) + "." +
-                            std::to_string(k.stream));
+    huoyan::set_thread_name("worker " + std::to_string(k.device) + "." + std::to_string(k.stream));
   }
   const llm::KernelAttrs& a = k.attrs;
   // Int4Gemm carries group_size, PagedAttention block_size, the others neither.
