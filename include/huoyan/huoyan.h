@@ -310,6 +310,25 @@ void record_request_span(std::string_view request_id, std::string_view name, int
                          int64_t end_ns);
 void record_kernel(const KernelRecord& kernel);
 
+// A span name chosen at run time ("layer.3"). Constructing one interns the name (a lock and a
+// lookup): do it once and keep it; spans opened with it then cost what HUOYAN_SCOPE costs.
+class SpanName {
+ public:
+  explicit SpanName(std::string_view name);
+  uint32_t id() const { return id_; }
+
+ private:
+  uint32_t id_ = 0;
+};
+
+// Opens a host span on the calling thread, closed by the matching end_span(): for code where a
+// block scope does not fit (an observer interface, another library's callbacks). Spans close
+// in LIFO order on the thread that opened them and nest with HUOYAN_SCOPE spans; beyond 32 open
+// at once on a thread, the deeper ones are not recorded (each still needs its end_span()). An
+// end_span() with no open span does nothing.
+void begin_span(const SpanName& name);
+void end_span();
+
 namespace detail {
 
 // True while the global profiler records. Relaxed: an event racing with start/stop is either

@@ -50,9 +50,13 @@ class LiveSource {
     std::string state;    // "running", "stopped", "unavailable", "error", "standby"
     std::string message;  // why unavailable, or the last error
   };
+  // How one clock domain's times were mapped onto the store's time base:
+  // store_ns = offset_ns + domain time (in ns; tick domains are converted at ns_per_tick first).
   struct Clock {
-    std::string domain;
+    std::string domain;  // "tsc", "cupti", "mspti", …
     int64_t offset_ns = 0;
+    int64_t uncertainty_ns = -1;  // bound on the residual error; -1: not known
+    double ns_per_tick = 1.0;     // 1 for ns domains; the measured rate of tick domains
   };
   struct Capture {
     bool running = false;

@@ -138,6 +138,52 @@ TEST(FlameTreeTest, KernelsSitUnderTheHostPhaseThatLaunchedThem) {
   EXPECT_EQ(tree.root().value, 100 + 200 + 600 + 100 + 10);
 }
 
+// Request-owned spans recorded by the scheduler thread (queue waits, from arrival to being
+// scheduled) overlap its own phases: they get lanes of their own, and the phases and kernels
+// stay where they ran.
+TEST(FlameTreeTest, RequestSpansOverlappingThePhasesGetTheirOwnLanes) {
+  TraceStore store;
+  {
+    auto w = store.writer();
+    const TrackId host = w.track(100, 1);
+    const TrackId s3 = w.device_track(DeviceType::kNpu, 0, 3);
+    auto add = [&](TrackId t, EventKind kind, const char* name, int64_t ts, int64_t dur,
+                   uint64_t step, const char* request) {
+      Event e;
+      e.kind = kind;
+      e.track = t;
+      e.name = store.intern(name);
+      e.ts = ts;
+      e.dur = dur;
+      e.step = step;
+      if (request != nullptr) e.request = store.intern(request);
+      w.append(e);
+    };
+    // req-a arrives between steps and waits through step 1; req-b arrives during step 1 and
+    // waits into step 2, inside req-a's wait.
+    add(host, EventKind::kSpan, "queue_wait", 950, 1100, 0, "req-a");
+    add(host, EventKind::kSpan, "queue_wait", 1500, 520, 0, "req-b");
+    add(host, EventKind::kSpan, "step", 1000, 1000, 1, nullptr);
+    add(host, EventKind::kSpan, "forward", 1100, 800, 1, nullptr);
+    add(s3, EventKind::kKernel, "Int4Gemm", 1200, 500, 1, nullptr);
+    add(host, EventKind::kSpan, "step", 2000, 500, 2, nullptr);
+    add(host, EventKind::kSpan, "select_batch", 2000, 100, 2, nullptr);
+    w.add_step(Step{1, 1000, 2000, host, {}});
+    w.add_step(Step{2, 2000, 2500, host, {}});
+  }
+  const Snapshot snap = store.snapshot();
+  FlameTree tree = build_flame_tree(store, snap, FlameOptions{});
+  StringSink folded;
+  ASSERT_TRUE(write_folded(tree, folded).ok());
+  EXPECT_EQ(folded.str(),
+            "queue_wait 1620\n"
+            "step 600\n"
+            "step;forward 300\n"
+            "step;forward;Int4Gemm 500\n"
+            "step;select_batch 100\n")
+      << folded.str();
+}
+
 TEST(FlameTreeTest, RequestModeApportionsAndFoldsSmallNodes) {
   Fixture f;
   const Snapshot snap = f.store.snapshot();

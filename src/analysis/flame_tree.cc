@@ -55,9 +55,10 @@ struct HostSpan {
   int64_t end;
   EventSeq seq;
   StringId name;
-  uint64_t id = 0;  // correlation id
+  uint64_t id = 0;     // correlation id
+  bool owned = false;  // owned by a request (queueing, tokenization…)
   uint32_t node = 0;
-  int32_t parent = -1;  // index of the enclosing span in the same track list
+  int32_t parent = -1;  // index of the enclosing span in the same track list (and lane)
 };
 
 // The spans of one host track, sorted by start, with a search hint: device events arrive in
@@ -65,6 +66,9 @@ struct HostSpan {
 struct TrackSpans {
   std::vector<HostSpan> spans;
   size_t hint = 0;
+  // When the track's spans needed more than one lane: for each span index, the last index at or
+  // before it whose span is in lane 0 (the thread's own stack), -1 if none. Empty otherwise.
+  std::vector<int32_t> lane0_at;
 
   // Index of the last span starting at or before t, or -1.
   int32_t last_starting_by(int64_t t) {
@@ -129,7 +133,7 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
       last_track = e.track;
       last_spans = &by_track[e.track];
     }
-    last_spans->spans.push_back({e.ts, e.end(), seq, e.name, e.id});
+    last_spans->spans.push_back({e.ts, e.end(), seq, e.name, e.id, e.request != 0});
   };
   if (options.request != 0) {
     tree.nodes[0].name = store.str(options.request);
@@ -144,8 +148,15 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
     });
   }
 
-  // 2. Host spans: nest per track by time.
+  // 2. Host spans: nest per track by time. A span that starts inside an open one but ends after
+  // it goes to another lane of the track (the first where it nests, else a new one), whose
+  // stack starts at the root: so each span's time is counted once, whole. A request-owned span
+  // whose name is open already moves too: spans of different requests (queue_wait) overlap
+  // without being calls of one another, unlike a recursive function's spans, which nest. And
+  // the thread's own spans do not nest in a request-owned one, nor are kernels placed in one.
   std::unordered_map<uint64_t, std::pair<TrackSpans*, uint32_t>> span_of_correlation;
+  std::vector<std::vector<uint32_t>> lanes;  // per lane, the open spans (indexes into spans)
+  std::vector<uint8_t> lane_of;
   for (auto& [track, list] : by_track) {
     auto& spans = list.spans;
     std::sort(spans.begin(), spans.end(), [](const HostSpan& a, const HostSpan& b) {
@@ -153,22 +164,46 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
       if (a.end != b.end) return a.end > b.end;
       return a.seq < b.seq;
     });
-    std::vector<uint32_t> stack;  // indexes into spans
+    lanes.assign(1, {});
+    lane_of.assign(spans.size(), 0);
     for (uint32_t i = 0; i < spans.size(); ++i) {
       HostSpan& s = spans[i];
-      while (!stack.empty() && spans[stack.back()].end <= s.ts) stack.pop_back();
-      const uint32_t parent_node = stack.empty() ? 0 : spans[stack.back()].node;
-      s.parent = stack.empty() ? -1 : static_cast<int32_t>(stack.back());
+      std::vector<uint32_t>* stack = nullptr;
+      for (size_t li = 0; li < lanes.size() && stack == nullptr; ++li) {
+        std::vector<uint32_t>& lane = lanes[li];
+        while (!lane.empty() && spans[lane.back()].end <= s.ts) lane.pop_back();
+        if (!lane.empty() && s.end > spans[lane.back()].end) continue;  // would cross
+        // The thread's own phases never nest in a request's span (a queue wait that began
+        // between two steps): the request does not run them.
+        if (!s.owned && !lane.empty() && spans[lane.back()].owned) continue;
+        if (s.owned && std::any_of(lane.begin(), lane.end(),
+                                   [&](uint32_t o) { return spans[o].name == s.name; })) {
+          continue;
+        }
+        stack = &lane;
+        lane_of[i] = static_cast<uint8_t>(std::min<size_t>(li, 255));
+      }
+      if (stack == nullptr) {
+        stack = &lanes.emplace_back();
+        lane_of[i] = static_cast<uint8_t>(std::min<size_t>(lanes.size() - 1, 255));
+      }
+      const uint32_t parent_node = stack->empty() ? 0 : spans[stack->back()].node;
+      s.parent = stack->empty() ? -1 : static_cast<int32_t>(stack->back());
       s.node = builder.child(parent_node, s.name, false);
       FlameNode& node = tree.nodes[s.node];
       node.self += s.end - s.ts;
       node.calls += 1;
-      if (!stack.empty()) {
-        const int64_t covered = std::min(s.end, spans[stack.back()].end) - s.ts;
-        tree.nodes[parent_node].self -= covered;
-      }
-      stack.push_back(i);
+      if (!stack->empty()) tree.nodes[parent_node].self -= s.end - s.ts;
+      stack->push_back(i);
       if (s.id != 0) span_of_correlation[s.id] = {&list, i};
+    }
+    if (lanes.size() > 1) {
+      list.lane0_at.resize(spans.size());
+      int32_t last = -1;
+      for (uint32_t i = 0; i < spans.size(); ++i) {
+        if (lane_of[i] == 0) last = static_cast<int32_t>(i);
+        list.lane0_at[i] = last;
+      }
     }
   }
 
@@ -214,10 +249,18 @@ FlameTree build_flame_tree(const TraceStore& store, const Snapshot& snapshot,
         last_step_spans = sit->second;
       }
       if (last_step_spans != nullptr) {
-        // Last span starting at or before the kernel; walk out to one that contains it.
-        int32_t i = last_step_spans->last_starting_by(d.ts);
+        // Last span starting at or before the kernel; walk out to one that contains it. With
+        // several lanes, the thread's own stack (lane 0) first, then the lane of that span.
+        const int32_t last = last_step_spans->last_starting_by(d.ts);
         const auto& spans = last_step_spans->spans;
-        while (i >= 0 && spans[i].end <= d.ts) i = spans[i].parent;
+        const auto& lane0_at = last_step_spans->lane0_at;
+        auto containing = [&](int32_t i) {
+          while (i >= 0 && (spans[i].end <= d.ts || spans[i].owned)) i = spans[i].parent;
+          return i;
+        };
+        int32_t i = -1;
+        if (!lane0_at.empty() && last >= 0) i = containing(lane0_at[last]);
+        if (i < 0) i = containing(last);
         if (i >= 0) {
           parent = spans[i].node;
           placed = true;

@@ -1,11 +1,16 @@
 // Flame graph trees: build (a pure function of a store and a snapshot), then fold and encode.
 //
-// Host spans nest by time on their thread; device kernels are placed under the host stack that
+// Host spans nest by time on their thread; a span that overlaps an open one without nesting in
+// it, or a request-owned span whose name is open already (queue waits of two requests), starts
+// a stack of its own (a lane) at the root, so no span is cut or counted inside an unrelated one
+// of its name; nor do the thread's own spans nest in a request-owned one. Recursion (a span
+// inside one of its name) stays nested. Device kernels are placed under the host stack that
 // launched them: the API call with the same correlation id when there is one (CUPTI, Kineto),
-// else the innermost host span of the launching step's thread that contains the kernel's start
-// (the step scope), else under a node named after their device. A node's value is its self time
-// plus its children's values, in ns; device kernels count their (attributed) device time, host
-// spans their host time not covered by nested host spans.
+// else the innermost host span (not request-owned) of the launching step's thread that contains
+// the kernel's start (the thread's own stack first), else under a node named after their
+// device. A node's value is its self time plus its children's values, in ns; device kernels
+// count their (attributed) device time, host spans their host time not covered by nested host
+// spans.
 #pragma once
 
 #include <algorithm>

@@ -24,6 +24,9 @@ void compiled_out_workload() {
   request_finish("req", 1);
   record_request_span("req", "queue_wait", 1, 2);
   record_kernel({.name = "k", .start_ns = 1, .end_ns = 2, .attrs = {{"flops", 1.0}}});
+  const SpanName layer("layer.0");
+  begin_span(layer);
+  end_span();
 }
 
 namespace {

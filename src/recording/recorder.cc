@@ -236,6 +236,39 @@ void record_kernel(const KernelRecord& k) {
   });
 }
 
+SpanName::SpanName(std::string_view name) : id_(detail::register_site(name)) {}
+
+namespace {
+// The spans of begin_span() still open on this thread, innermost last. A slot with site 0 was
+// opened while not recording: its end records nothing.
+struct OpenSpan {
+  uint32_t site;
+  uint64_t start;
+};
+constexpr uint32_t kMaxOpenSpans = 32;
+thread_local OpenSpan t_open_spans[kMaxOpenSpans];
+thread_local uint32_t t_open_depth = 0;
+}  // namespace
+
+void begin_span(const SpanName& name) {
+  const uint32_t depth = t_open_depth++;
+  if (depth >= kMaxOpenSpans) return;
+  t_open_spans[depth] =
+      detail::recording() ? OpenSpan{name.id(), recording::now_ticks()} : OpenSpan{0, 0};
+}
+
+void end_span() {
+  if (t_open_depth == 0) return;
+  const uint32_t depth = --t_open_depth;
+  if (depth >= kMaxOpenSpans || t_open_spans[depth].site == 0) return;
+  const uint64_t end = recording::now_ticks();
+  recording::ThreadBuffer* b = recording::buffer();
+  if (b == nullptr) return;
+  const OpenSpan& open = t_open_spans[depth];
+  recording::emit_header(b, RecordHeader{open.start, end, recording::tls_step, open.site,
+                                         RecordKind::kSpan, recording::clock_flag(), 0});
+}
+
 StepScope::StepScope(std::span<const StepEntry> members) {
   if (!detail::recording()) return;
   recording::ThreadBuffer* b = recording::buffer();

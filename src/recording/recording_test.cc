@@ -1,6 +1,7 @@
 // The recording path: macros and functions → thread buffers → drain thread → store.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <thread>
@@ -66,6 +67,61 @@ TEST(Recording, ScopesBecomeSpansOnTheThreadRow) {
   ASSERT_EQ(counter.size(), 1u);
   EXPECT_EQ(counter[0].kind, EventKind::kCounter);
   EXPECT_EQ(events_named(profiler, "tick").at(0).kind, EventKind::kInstant);
+}
+
+TEST(Recording, BeginEndSpansWithRunTimeNamesNestWithScopes) {
+  Profiler profiler(test_options());
+  const SpanName never_opened("never opened");
+  ASSERT_TRUE(profiler.start());
+  // Names built at run time, interned once each.
+  std::vector<SpanName> layers;
+  for (int i = 0; i < 3; ++i) layers.emplace_back("layer." + std::to_string(i));
+  const SpanName attention("attention");
+  uint64_t step_id = 0;
+  {
+    StepScope step({{"req-a", 4}});
+    step_id = step.id();
+    HUOYAN_SCOPE("forward");
+    for (const SpanName& layer : layers) {
+      begin_span(layer);
+      begin_span(attention);
+      { HUOYAN_SCOPE("kernel-launch"); }
+      end_span();
+      end_span();
+    }
+  }
+  end_span();  // unmatched: ignored
+  // Deeper than 32 open spans: the outer 32 are recorded, every end_span() still pairs up.
+  const SpanName deep("deep");
+  for (int i = 0; i < 40; ++i) begin_span(deep);
+  for (int i = 0; i < 40; ++i) end_span();
+  { HUOYAN_SCOPE("after"); }
+
+  const auto forward = events_named(profiler, "forward");
+  ASSERT_EQ(forward.size(), 1u);
+  for (int i = 0; i < 3; ++i) {
+    const auto layer = events_named(profiler, "layer." + std::to_string(i));
+    ASSERT_EQ(layer.size(), 1u) << i;
+    EXPECT_EQ(layer[0].kind, EventKind::kSpan);
+    EXPECT_EQ(layer[0].track, forward[0].track);
+    EXPECT_EQ(layer[0].step, step_id);
+    EXPECT_GE(layer[0].ts, forward[0].ts);
+    EXPECT_LE(layer[0].end(), forward[0].end());
+  }
+  auto att = events_named(profiler, "attention");
+  auto launch = events_named(profiler, "kernel-launch");
+  const auto by_ts = [](const Event& a, const Event& b) { return a.ts < b.ts; };
+  std::sort(att.begin(), att.end(), by_ts);
+  std::sort(launch.begin(), launch.end(), by_ts);
+  ASSERT_EQ(att.size(), 3u);
+  ASSERT_EQ(launch.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_LE(att[i].ts, launch[i].ts);
+    EXPECT_GE(att[i].end(), launch[i].end());
+  }
+  EXPECT_EQ(events_named(profiler, "deep").size(), 32u);
+  EXPECT_EQ(events_named(profiler, "after").size(), 1u);
+  EXPECT_TRUE(events_named(profiler, "never opened").empty());
 }
 
 TEST(Recording, StepsTagSpansKernelsAndRequests) {

@@ -36,7 +36,9 @@ std::vector<LiveSource::Collector> ProfilerSource::collectors() const {
 
 std::vector<LiveSource::Clock> ProfilerSource::clocks() const {
   std::vector<Clock> out;
-  for (const ClockOffset& c : profiler_.stats().clocks) out.push_back({c.domain, c.offset_ns});
+  for (const ClockOffset& c : profiler_.stats().clocks) {
+    out.push_back({c.domain, c.offset_ns, c.uncertainty_ns, c.ns_per_tick});
+  }
   return out;
 }
 

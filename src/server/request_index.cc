@@ -244,7 +244,7 @@ const std::vector<uint32_t>& RequestIndex::order(RequestSortKey key, bool descen
 }
 
 RequestIndex::Page RequestIndex::query(std::string_view prefix, RequestSortKey key, bool descending,
-                                       size_t limit) const {
+                                       size_t offset, size_t limit) const {
   Page page;
   const auto lo =
       std::lower_bound(by_id_.begin(), by_id_.end(), prefix,
@@ -258,10 +258,12 @@ RequestIndex::Page RequestIndex::query(std::string_view prefix, RequestSortKey k
     });
   }
   page.total = static_cast<size_t>(hi - lo);
-  const size_t n = std::min(limit, page.total);
+  if (offset >= page.total) return page;
+  const size_t n = std::min(limit, page.total - offset);
+  const size_t end = offset + n;
   page.rows.reserve(n);
   if (key == RequestSortKey::kId) {
-    for (size_t k = 0; k < n; ++k) {
+    for (size_t k = offset; k < end; ++k) {
       page.rows.push_back(&rows_[descending ? *(hi - 1 - static_cast<ptrdiff_t>(k)) : lo[k]]);
     }
     return page;
@@ -276,17 +278,29 @@ RequestIndex::Page RequestIndex::query(std::string_view prefix, RequestSortKey k
   if (page.total <= 4096) {
     // Few matches: sort them directly.
     std::vector<uint32_t> match(lo, hi);
-    std::partial_sort(match.begin(), match.begin() + static_cast<ptrdiff_t>(n), match.end(),
+    std::partial_sort(match.begin(), match.begin() + static_cast<ptrdiff_t>(end), match.end(),
                       before);
-    for (size_t k = 0; k < n; ++k) page.rows.push_back(&rows_[match[k]]);
+    for (size_t k = offset; k < end; ++k) page.rows.push_back(&rows_[match[k]]);
     return page;
   }
-  // Many matches: walk the prebuilt order, keeping rows inside the prefix's id range.
+  const std::vector<uint32_t>& sorted = order(key, descending);
+  if (prefix.empty()) {
+    // Every row matches: the page is a slice of the prebuilt order.
+    for (size_t k = offset; k < end; ++k) page.rows.push_back(&rows_[sorted[k]]);
+    return page;
+  }
+  // Many matches of a prefix: walk the prebuilt order, keeping rows inside the prefix's id range.
   const auto rank_lo = static_cast<uint32_t>(lo - by_id_.begin());
   const auto rank_hi = static_cast<uint32_t>(hi - by_id_.begin());
-  for (uint32_t row : order(key, descending)) {
+  size_t skipped = 0;
+  for (uint32_t row : sorted) {
     if (page.rows.size() == n) break;
-    if (id_rank_[row] >= rank_lo && id_rank_[row] < rank_hi) page.rows.push_back(&rows_[row]);
+    if (id_rank_[row] < rank_lo || id_rank_[row] >= rank_hi) continue;
+    if (skipped < offset) {
+      ++skipped;
+    } else {
+      page.rows.push_back(&rows_[row]);
+    }
   }
   return page;
 }

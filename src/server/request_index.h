@@ -51,8 +51,9 @@ class RequestIndex {
     std::vector<const RequestRow*> rows;
   };
   // Rows whose id starts with `prefix` (byte-wise), ordered by `key` (unknown values last in
-  // both directions; ties by id), at most `limit` of them.
-  Page query(std::string_view prefix, RequestSortKey key, bool descending, size_t limit) const;
+  // both directions; ties by id): at most `limit` of them, after skipping the first `offset`.
+  Page query(std::string_view prefix, RequestSortKey key, bool descending, size_t offset,
+             size_t limit) const;
   size_t size() const { return rows_.size(); }
 
  private:

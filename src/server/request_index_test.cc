@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <random>
+#include <utility>
 
 #include "src/analysis/attribution.h"
 #include "src/server/server_test_util.h"
@@ -21,7 +23,7 @@ TEST(RequestIndex, TotalsMatchTheAttributionFunctions) {
   const Snapshot snap = store.snapshot();
   const auto index = RequestIndex::build(store);
   ASSERT_EQ(index->size(), info.request_ids.size());
-  const auto page = index->query("", RequestSortKey::kId, false, 100000);
+  const auto page = index->query("", RequestSortKey::kId, false, 0, 100000);
   ASSERT_EQ(page.rows.size(), info.request_ids.size());
   for (const RequestRow* row : page.rows) {
     int64_t shared = 0, apportioned = 0;
@@ -75,7 +77,7 @@ TEST(RequestIndex, ApportionedTimesOfAStepAddUpToItsDeviceTime) {
   }
   const Snapshot snap = store.snapshot();
   const auto index = RequestIndex::build(store);
-  const auto page = index->query("", RequestSortKey::kId, false, 100);
+  const auto page = index->query("", RequestSortKey::kId, false, 0, 100);
   for (const RequestRow* row : page.rows) {
     int64_t apportioned = 0;
     for (const auto& a :
@@ -86,21 +88,35 @@ TEST(RequestIndex, ApportionedTimesOfAStepAddUpToItsDeviceTime) {
   }
 }
 
-TEST(RequestIndex, PrefixSortAndLimitAgreeWithBruteForce) {
+// Every page of every prefix, key and direction equals the brute-force answer. `steps` decides
+// the row count: above 4096 matches the index walks its prebuilt orders instead of sorting.
+void check_pages_against_brute_force(size_t steps, size_t min_rows) {
   TraceStore store;
   testing::SyntheticTrace o;
-  o.steps = 400;
+  o.steps = steps;
   o.batch = 8;
   o.steps_per_request = 3;
   testing::fill_synthetic(store, o);
   const auto index = RequestIndex::build(store);
-  std::vector<const RequestRow*> all = index->query("", RequestSortKey::kId, false, 1 << 20).rows;
-  ASSERT_GT(all.size(), 1000u);
+  std::vector<const RequestRow*> all =
+      index->query("", RequestSortKey::kId, false, 0, 1 << 20).rows;
+  ASSERT_GT(all.size(), min_rows);
   for (std::string prefix : {"", "req-0001", "req-00012", "nope", "req-"}) {
     for (auto key : {RequestSortKey::kId, RequestSortKey::kArrival, RequestSortKey::kDevice,
                      RequestSortKey::kSteps, RequestSortKey::kHost, RequestSortKey::kTokensOut}) {
       for (bool desc : {false, true}) {
-        for (size_t limit : {0, 1, 7, 50, 100000}) {
+        for (auto [offset, limit] :
+             std::initializer_list<std::pair<size_t, size_t>>{{0, 0},
+                                                              {0, 1},
+                                                              {0, 7},
+                                                              {0, 50},
+                                                              {0, 100000},
+                                                              {3, 7},
+                                                              {49, 50},
+                                                              {1000, 100},
+                                                              {all.size() - 2, 50},
+                                                              {all.size(), 10},
+                                                              {all.size() + 5, 10}}) {
           std::vector<const RequestRow*> want;
           for (const RequestRow* r : all) {
             if (r->id_text.starts_with(prefix)) want.push_back(r);
@@ -129,19 +145,26 @@ TEST(RequestIndex, PrefixSortAndLimitAgreeWithBruteForce) {
             return desc ? value(a) > value(b) : value(a) < value(b);
           });
           const size_t total = want.size();
+          want.erase(want.begin(), want.begin() + static_cast<ptrdiff_t>(std::min(offset, total)));
           if (want.size() > limit) want.resize(limit);
-          const auto page = index->query(prefix, key, desc, limit);
+          const auto page = index->query(prefix, key, desc, offset, limit);
           EXPECT_EQ(page.total, total) << prefix;
           ASSERT_EQ(page.rows.size(), want.size()) << prefix;
           for (size_t i = 0; i < want.size(); ++i) {
             EXPECT_EQ(page.rows[i]->id_text, want[i]->id_text)
                 << "prefix '" << prefix << "' key " << static_cast<int>(key) << " desc " << desc
-                << " at " << i;
+                << " offset " << offset << " at " << i;
           }
         }
       }
     }
   }
+}
+
+TEST(RequestIndex, PagesAgreeWithBruteForce) { check_pages_against_brute_force(400, 1000); }
+
+TEST(RequestIndex, PagesOfManyRowsAgreeWithBruteForce) {
+  check_pages_against_brute_force(1600, 4096);
 }
 
 TEST(RequestIndex, SortKeys) {

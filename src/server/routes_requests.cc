@@ -1,5 +1,6 @@
 // GET /api/requests (the request list, prefix search) and /api/event (one event, its args and
 // the requests it served).
+#include <cstdint>
 #include <string>
 #include <unordered_set>
 
@@ -21,6 +22,7 @@ void json_time_or_null(BufferedOut& out, int64_t ns) {
 void handle_requests(ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Query q(req);
   const std::string prefix = q.text("prefix");
+  const auto offset = static_cast<size_t>(q.integer("offset", 0, 0, INT32_MAX));
   const auto limit = static_cast<size_t>(q.integer("limit", 50, 0, 10000));
   RequestSortKey key = RequestSortKey::kId;
   bool descending = false;
@@ -32,10 +34,12 @@ void handle_requests(ApiContext& ctx, const httplib::Request& req, httplib::Resp
   }
   if (!check_query(q, res)) return;
   const std::shared_ptr<const RequestIndex> index = ctx.request_index();
-  const RequestIndex::Page page = index->query(prefix, key, descending, limit);
+  const RequestIndex::Page page = index->query(prefix, key, descending, offset, limit);
   send_json(res, build_json([&](BufferedOut& out) {
               out.put("{\"total\":");
               json_uint(out, page.total);
+              out.put(",\"offset\":");
+              json_uint(out, offset);
               out.put(",\"requests\":[");
               for (size_t i = 0; i < page.rows.size(); ++i) {
                 const RequestRow& r = *page.rows[i];

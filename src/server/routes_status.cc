@@ -1,5 +1,8 @@
 // GET /api/status and /metrics (the same figures, JSON and Prometheus text), and the capture
 // windows of a live profiler (POST /api/capture, /api/capture/stop).
+#include <cstdlib>
+#include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,13 +57,29 @@ StatusFigures gather(ApiContext& ctx) {
   f.steps = s.step_count();
   // Clock offsets as the store's metadata records them ("clock.<domain>.offset_ns"), unless
   // the live source reports them itself.
-  for (const auto& [k, v] : s.metadata()) {
+  const std::map<std::string, std::string> metadata = [&] {
+    auto entries = s.metadata();
+    return std::map<std::string, std::string>(std::make_move_iterator(entries.begin()),
+                                              std::make_move_iterator(entries.end()));
+  }();
+  for (const auto& [k, v] : metadata) {
     constexpr std::string_view kPrefix = "clock.", kSuffix = ".offset_ns";
     if (k.size() > kPrefix.size() + kSuffix.size() && k.starts_with(kPrefix) &&
-        k.ends_with(kSuffix)) {
+        k.ends_with(kSuffix) && !k.starts_with("clock.input")) {
       LiveSource::Clock c;
       c.domain = k.substr(kPrefix.size(), k.size() - kPrefix.size() - kSuffix.size());
       c.offset_ns = std::strtoll(v.c_str(), nullptr, 10);
+      const std::string base = "clock." + c.domain + ".";
+      if (auto u = metadata.find(base + "uncertainty_ns"); u != metadata.end()) {
+        char* end = nullptr;
+        const long long n = std::strtoll(u->second.c_str(), &end, 10);
+        if (end != u->second.c_str() && *end == '\0' && n >= 0) c.uncertainty_ns = n;
+      }
+      if (auto r = metadata.find(base + "ns_per_tick"); r != metadata.end()) {
+        char* end = nullptr;
+        const double rate = std::strtod(r->second.c_str(), &end);
+        if (end != r->second.c_str() && *end == '\0' && rate > 0) c.ns_per_tick = rate;
+      }
       f.clocks.push_back(c);
     }
     constexpr std::string_view kInput = "clock.input";
@@ -156,6 +175,14 @@ void handle_status(ApiContext& ctx, const httplib::Request&, httplib::Response& 
                 json_string(out, f.clocks[i].domain);
                 out.put(",\"offset_ns\":");
                 json_int(out, f.clocks[i].offset_ns);
+                out.put(",\"uncertainty_ns\":");
+                if (f.clocks[i].uncertainty_ns >= 0) {
+                  json_int(out, f.clocks[i].uncertainty_ns);
+                } else {
+                  out.put("null");
+                }
+                out.put(",\"ns_per_tick\":");
+                json_double(out, f.clocks[i].ns_per_tick);
                 out.put('}');
               }
               out.put("],\"inputs\":[");

@@ -180,6 +180,37 @@ TEST(ServerFlameDiff, NoBaselineInStatusWithoutOne) {
   EXPECT_TRUE(parse_json(parser, status->body)["baseline"].is_null());
 }
 
+TEST(ServerStatus, ClockDomainsCarryTheirErrorBoundAndRate) {
+  TestServer s;
+  {
+    auto w = s.store().writer();
+    w.set_metadata("clock.mspti.offset_ns", "-1765000000123456789");
+    w.set_metadata("clock.mspti.uncertainty_ns", "310");
+    w.set_metadata("clock.tsc.offset_ns", "-266149000000000");
+    w.set_metadata("clock.tsc.uncertainty_ns", "not a number");
+    w.set_metadata("clock.tsc.ns_per_tick", "0.4089");
+  }
+  simdjson::dom::parser parser;
+  auto status = s.get("/api/status");
+  ASSERT_TRUE(status);
+  element st = parse_json(parser, status->body);
+  array clocks;
+  ASSERT_EQ(st["clock"].get(clocks), simdjson::SUCCESS) << status->body;
+  ASSERT_EQ(clocks.size(), 2u) << status->body;
+  for (element c : clocks) {
+    const std::string_view domain = c["domain"];
+    if (domain == "mspti") {
+      EXPECT_EQ(int64_t(c["offset_ns"]), -1765000000123456789);
+      EXPECT_EQ(int64_t(c["uncertainty_ns"]), 310);
+      EXPECT_EQ(double(c["ns_per_tick"]), 1.0);
+    } else {
+      EXPECT_EQ(domain, "tsc");
+      EXPECT_TRUE(c["uncertainty_ns"].is_null());  // unreadable: not known
+      EXPECT_DOUBLE_EQ(double(c["ns_per_tick"]), 0.4089);
+    }
+  }
+}
+
 TEST(ServerStatus, MergedInputsAndTheirClocks) {
   TestServer s;
   {
@@ -213,6 +244,8 @@ TEST(ServerStatus, MergedInputsAndTheirClocks) {
   EXPECT_EQ(std::string_view(b["unaligned"]), "no baseTimeNanoseconds");
   // Not every input aligned: no common timeline.
   EXPECT_TRUE(st["timeline"].is_null());
+  // Input offsets are not clock domains of the store.
+  EXPECT_EQ(array(st["clock"]).size(), 0u) << status->body;
 
   TestServer plain;
   simdjson::dom::parser p2;

@@ -246,6 +246,28 @@ TEST_F(ServerTest, RequestsListSearchAndSort) {
   EXPECT_EQ(uint64_t(none["total"]), 0u);
   EXPECT_EQ(array(none["requests"]).size(), 0u);
 
+  // Pages: offset skips rows of the same order; past the end gives no rows, the same total.
+  simdjson::dom::parser p5;
+  element page2 = parse_json(p5, s().get("/api/requests?offset=50&limit=3")->body);
+  EXPECT_EQ(uint64_t(page2["total"]), ids.size());
+  EXPECT_EQ(uint64_t(page2["offset"]), 50u);
+  ASSERT_EQ(array(page2["requests"]).size(), 3u);
+  EXPECT_EQ(std::string_view(array(page2["requests"]).at(0)["id"]), "req-000050");
+  simdjson::dom::parser p6;
+  element sorted_page =
+      parse_json(p6, s().get("/api/requests?sort=-device_ns&offset=5&limit=2")->body);
+  EXPECT_EQ(std::string_view(array(sorted_page["requests"]).at(0)["id"]),
+            std::string_view(array(sorted["requests"]).at(5)["id"]));
+  simdjson::dom::parser p7;
+  element past = parse_json(
+      p7, s().get("/api/requests?offset=" + std::to_string(ids.size()) + "&limit=5")->body);
+  EXPECT_EQ(uint64_t(past["total"]), ids.size());
+  EXPECT_EQ(array(past["requests"]).size(), 0u);
+  expect_error(s().get("/api/requests?offset=-1"), 400, "offset");
+  expect_error(s().get("/api/requests?offset=abc"), 400, "offset");
+  expect_error(s().get("/api/requests?offset=1.5"), 400, "offset");
+  expect_error(s().get("/api/requests?offset=99999999999999999999"), 400, "offset");
+
   expect_error(s().get("/api/requests?limit=-1"), 400, "limit");
   expect_error(s().get("/api/requests?limit=10001"), 400, "limit");
   expect_error(s().get("/api/requests?limit=99999999999999999999"), 400, "limit");
@@ -489,6 +511,8 @@ TEST_F(ServerTest, StatusAndMetrics) {
   EXPECT_EQ(uint64_t(st["skipped"]["missing ts"]), 3u);
   EXPECT_EQ(std::string_view(array(st["clock"]).at(0)["domain"]), "npu");
   EXPECT_EQ(int64_t(array(st["clock"]).at(0)["offset_ns"]), -1234);
+  EXPECT_TRUE(array(st["clock"]).at(0)["uncertainty_ns"].is_null());  // none recorded
+  EXPECT_EQ(double(array(st["clock"]).at(0)["ns_per_tick"]), 1.0);
   EXPECT_EQ(uint64_t(st["requests"]), s().store().request_count());
   EXPECT_EQ(uint64_t(st["steps"]), s().store().step_count());
   EXPECT_EQ(bool(st["capture"]["running"]), false);
@@ -522,7 +546,7 @@ class FakeLive : public LiveSource {
   std::vector<Collector> collectors() const override {
     return {{"host", "running", ""}, {"cupti", "unavailable", "no CUDA device"}};
   }
-  std::vector<Clock> clocks() const override { return {{"host", 0}, {"fake", -42}}; }
+  std::vector<Clock> clocks() const override { return {{"tsc", 512, 20, 0.4}, {"fake", -42, 150}}; }
   std::vector<std::string> sources() const override { return {"pid 4242"}; }
   Capture capture() const override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -561,6 +585,8 @@ TEST(ServerLive, StatusAndCaptureWindows) {
   EXPECT_EQ(array(st["collectors"]).size(), 2u);
   EXPECT_EQ(std::string_view(array(st["collectors"]).at(1)["message"]), "no CUDA device");
   EXPECT_EQ(int64_t(array(st["clock"]).at(1)["offset_ns"]), -42);
+  EXPECT_EQ(int64_t(array(st["clock"]).at(1)["uncertainty_ns"]), 150);
+  EXPECT_EQ(double(array(st["clock"]).at(0)["ns_per_tick"]), 0.4);
   EXPECT_EQ(std::string_view(array(st["sources"]).at(0)), "pid 4242");
 
   httplib::Client c = s.client();

@@ -13,8 +13,8 @@ export function status(trace, uptime) {
     events: { held: trace.events.length, dropped: 0, capacity: 1000000 },
     skipped: { 'missing ts': 12, 'unknown phase "Z"': 3 },
     clock: [
-      { domain: 'host', offset_ns: 0 },
-      { domain: 'npu', offset_ns: -1234 },
+      { domain: 'tsc', offset_ns: -266149000000000, uncertainty_ns: 20, ns_per_tick: 0.4089 },
+      { domain: 'mspti', offset_ns: -1765112344123456789, uncertainty_ns: 310, ns_per_tick: 1 },
     ],
     requests: trace.requests.length,
     steps: trace.stepAgg.length,

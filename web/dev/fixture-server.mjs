@@ -77,13 +77,14 @@ const api = {
   requests(q) {
     const prefix = q.get('prefix') || '';
     const limit = Math.min(10000, Number(q.get('limit') || 100));
+    const offset = Math.max(0, Number(q.get('offset') || 0));
     const sort = q.get('sort') || 'id';
     const key = SORT_KEYS[sort.replace(/^-/, '')];
     if (!key) throw new HttpError(400, `unknown sort key '${sort}'`);
     const dir = sort.startsWith('-') ? -1 : 1;
     const rows = trace.requests.filter((r) => r.id.startsWith(prefix)).map(requestRow);
     rows.sort((a, b) => dir * (typeof a[key] === 'string' ? a[key].localeCompare(b[key]) : (a[key] ?? -1) - (b[key] ?? -1)));
-    return { total: rows.length, requests: rows.slice(0, limit) };
+    return { total: rows.length, offset, requests: rows.slice(offset, offset + limit) };
   },
   flamegraph: (q) => tree(q),
   kernels: (q) => kernelStats(tree(q)),

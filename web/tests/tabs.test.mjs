@@ -125,12 +125,18 @@ test('kernels grouped by device show busy time, balance and open the device flam
   await page.close();
 });
 
-test('status lists merged inputs with their clock offsets and the unaligned ones', async () => {
+test('status says in words what each clock and merged input was aligned to, and its residual error', async () => {
   const { page, problems } = await openPage(browser.context);
-  // The documented /api/status shape of `huoyan serve rank0.sqlite rank1.json`.
+  // The documented /api/status shape of a live profiler (TSC host clock, msPTI device clock)
+  // serving `huoyan serve rank0.sqlite rank1.json`.
   const real = await (await fetch(`${BASE_URL}/api/status`)).json();
   const status = {
     ...real,
+    clock: [
+      { domain: 'tsc', offset_ns: -266149000000000, uncertainty_ns: 20, ns_per_tick: 0.4089 },
+      { domain: 'mspti', offset_ns: -1765112344123456789, uncertainty_ns: 310, ns_per_tick: 1 },
+      { domain: 'npu', offset_ns: -1234, uncertainty_ns: null, ns_per_tick: 1 },
+    ],
     inputs: [
       { index: 0, rank: '0', file: 'rank0.sqlite', clock: 'Nsight Systems session', offset_ns: 1696392839587175550,
         basis: 'TARGET_INFO_SESSION_START_TIME.utcEpochNs', unaligned: null },
@@ -141,17 +147,95 @@ test('status lists merged inputs with their clock offsets and the unaligned ones
   await page.route('**/api/status', (route) =>
     route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(status) }));
   await page.goto(`${BASE_URL}/#/status`);
-  await page.waitForSelector('.merged-inputs tbody tr');
-  const rows = await page.$$eval('.merged-inputs tbody tr', (trs) =>
-    trs.map((tr) => ({ unaligned: tr.classList.contains('unaligned'), cells: [...tr.cells].map((c) => c.textContent.trim()) })));
+  await page.waitForSelector('.merged-inputs li');
+  const text = async (sel) => (await page.textContent(sel)).replace(/\s+/g, ' ').trim();
+
+  // The TSC: a rate and an error bound, not a meaningless offset.
+  const tsc = await text('.clock-panel li[data-domain="tsc"]');
+  assert.match(tsc, /CPU cycle counter \(TSC\): ticking at 2\.446 GHz, converted onto the profiler's clock \(CLOCK_MONOTONIC\)\./);
+  assert.match(tsc, /Residual error ≤ 20 ns/);
+  assert.doesNotMatch(tsc, /266/);
+  const mspti = await text('.clock-panel li[data-domain="mspti"]');
+  assert.match(mspti, /msPTI.*moved −1 765 112 344\.123 s onto the profiler's clock \(CLOCK_MONOTONIC\)\./);
+  assert.match(mspti, /Residual error ≤ 310 ns/);
+  const npu = await text('.clock-panel li[data-domain="npu"]');
+  assert.match(npu, /The npu clock: moved −1\.23 µs onto/);
+  assert.match(npu, /Residual error: none known\./);
+
+  const rows = await page.$$eval('.merged-inputs li', (lis) =>
+    lis.map((li) => ({ unaligned: li.classList.contains('unaligned'), text: li.textContent.replace(/\s+/g, ' ').trim() })));
   assert.equal(rows.length, 2);
-  assert.equal(rows[0].cells[1], 'rank0.sqlite');
-  assert.equal(rows[0].cells[4], 'TARGET_INFO_SESSION_START_TIME.utcEpochNs');
-  assert.notEqual(rows[0].cells[3], 'unaligned');
+  assert.match(rows[0].text, /^rank 0 · rank0\.sqlite — Its Nsight Systems session clock moved \+1 696 392 839\.587 s onto the Unix epoch \(basis: TARGET_INFO_SESSION_START_TIME\.utcEpochNs\)\./);
+  assert.match(rows[0].text, /Residual error: none known/);
   assert.equal(rows[0].unaligned, false);
-  assert.deepEqual(rows[1].cells.slice(3), ['unaligned', 'no sync info (no baseTimeNanoseconds)']);
+  assert.match(rows[1].text, /^rank 1 · rank1\.json — not aligned: no sync info \(no baseTimeNanoseconds\)\. Its times keep its clock/);
   assert.equal(rows[1].unaligned, true);
   assert.match(await page.textContent('.merged-inputs'), /Not every input could be aligned/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('requests table pages through the server with offset and limit', async () => {
+  const all = (await (await fetch(`${BASE_URL}/api/requests?sort=id&limit=10000`)).json()).requests.map((r) => r.id);
+  assert.ok(all.length > 10, `the test trace has more than one page of 10 (${all.length} requests)`);
+  const { page, problems } = await openPage(browser.context);
+  const ids = () => page.$$eval('.table tbody tr td:first-child', (tds) => tds.map((td) => td.textContent.trim()));
+  await page.goto(`${BASE_URL}/#/requests?sort=id&rows=10`);
+  await page.waitForSelector('.table tbody tr');
+  assert.deepEqual(await ids(), all.slice(0, 10));
+  const range = async () => (await page.textContent('[data-range]')).replace(/\s+/g, ' ').trim();
+  assert.match(await range(), new RegExp(`^rows 1–10 of ${all.length} requests`));
+  assert.ok(await page.getByRole('button', { name: 'Previous page' }).isDisabled());
+
+  const next = page.waitForRequest((r) => r.url().includes('/api/requests') && r.url().includes('offset=10') && r.url().includes('limit=10'));
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await next;
+  await page.waitForFunction(() => location.hash.includes('offset=10'));
+  await page.waitForFunction((first) => document.querySelector('.table tbody tr td')?.textContent.trim() === first, all[10]);
+  assert.deepEqual(await ids(), all.slice(10, 20));
+  assert.match(await range(), new RegExp(`^rows 11–${Math.min(20, all.length)} of ${all.length} requests`));
+  assert.match(await page.textContent('.pager'), /page 2 of/);
+
+  // Back walks to the previous page; a new order starts at the first page again.
+  await page.goBack();
+  await page.waitForFunction((first) => document.querySelector('.table tbody tr td')?.textContent.trim() === first, all[0]);
+  await page.getByRole('button', { name: 'Last page' }).click();
+  await page.waitForFunction(() => location.hash.includes('offset='));
+  await page.click('th:has-text("Steps")');
+  await page.waitForFunction(() => location.hash.includes('sort=-steps') && !location.hash.includes('offset='));
+  await page.waitForFunction(() => document.querySelector('th[aria-sort="descending"]')?.textContent.includes('Steps'));
+  // A bigger page size shows more rows per page (all of them, on a small trace).
+  await page.selectOption('select[aria-label="Rows per page"]', '200');
+  await page.waitForFunction((n) => document.querySelectorAll('.table tbody tr').length === n, Math.min(200, all.length));
+  if (all.length <= 200) assert.equal(await page.$('.pager'), null);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the header draws 火眼 as outlines, with no text that needs a CJK font', async () => {
+  const { page, problems } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}/#/status`);
+  await page.waitForSelector('.brand svg.brand-logo');
+  const logo = await page.$eval('.brand', (a) => {
+    const svg = a.querySelector('svg.brand-logo');
+    const box = svg.getBoundingClientRect();
+    return {
+      paths: [...svg.querySelectorAll('path')].map((p) => ({ glyph: p.dataset.glyph, len: p.getAttribute('d').length, w: p.getBBox().width, h: p.getBBox().height })),
+      texts: svg.querySelectorAll('text, tspan').length,
+      label: svg.getAttribute('aria-label'),
+      w: box.width,
+      h: box.height,
+      fill: getComputedStyle(svg).fill,
+      headerText: document.querySelector('.topbar').textContent,
+    };
+  });
+  assert.deepEqual(logo.paths.map((p) => p.glyph), ['火', '眼']);
+  for (const p of logo.paths) assert.ok(p.len > 200 && p.w > 800 && p.h > 700, `glyph ${p.glyph} has an outline: ${JSON.stringify(p)}`);
+  assert.equal(logo.texts, 0);
+  assert.equal(logo.label, '火眼');
+  assert.ok(logo.w >= 30 && logo.h >= 15, `drawn at ${logo.w}×${logo.h}`);
+  assert.notEqual(logo.fill, 'none');
+  assert.doesNotMatch(logo.headerText, /[\u3400-\u9fff]/, 'no CJK text left for a font to render');
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -1,6 +1,7 @@
 #include "model/engine.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -56,6 +57,41 @@ Engine::Engine(const ModelConfig& config)
 }
 
 Engine::~Engine() = default;
+
+const char* region_name(Region region) {
+  switch (region) {
+    case Region::kLayer:
+      return "layer";
+    case Region::kAttention:
+      return "attention";
+    case Region::kMlp:
+      return "mlp";
+    case Region::kHead:
+      return "lm_head";
+  }
+  return "region";
+}
+
+namespace {
+// Reports a region to the observer for the lifetime of the object (nothing without one).
+class RegionScope {
+ public:
+  RegionScope(KernelObserver* observer, Region region, int layer)
+      : observer_(observer), region_(region), layer_(layer) {
+    if (observer_ != nullptr) observer_->on_region_begin(region_, layer_);
+  }
+  ~RegionScope() {
+    if (observer_ != nullptr) observer_->on_region_end(region_, layer_);
+  }
+  RegionScope(const RegionScope&) = delete;
+  RegionScope& operator=(const RegionScope&) = delete;
+
+ private:
+  KernelObserver* observer_;
+  Region region_;
+  int layer_;
+};
+}  // namespace
 
 template <class Fn>
 void Engine::launch(const char* name, int n_devices, Fn&& fn) {
@@ -197,6 +233,8 @@ void Engine::run_layer(int l) {
   const int n_dev = config_.devices, w_count = workers_per_device_, m = rows_;
   const int d = config_.d_model, hd = config_.head_dim, heads = config_.heads_per_device();
   const int a_dim = heads * hd, f = config_.ffn_per_device();
+  KernelObserver* const obs = observer_.load(std::memory_order_acquire);
+  const RegionScope layer(obs, Region::kLayer, l);
 
   auto norm = [&](const std::vector<float>& weight) {
     launch("RMSNorm", n_dev, [&](int dev, int w, KernelAttrs& a) {
@@ -237,6 +275,7 @@ void Engine::run_layer(int l) {
   };
 
   // Attention block.
+  std::optional<RegionScope> block(std::in_place, obs, Region::kAttention, l);
   norm(lw.attn_norm);
   launch("Int4Gemm", n_dev, [&](int dev, int w, KernelAttrs& a) {
     Device& dv = devices_[dev];
@@ -271,6 +310,8 @@ void Engine::run_layer(int l) {
   down_projection(&LayerShard::wo, &Device::attn);
 
   // MLP block.
+  block.reset();
+  block.emplace(obs, Region::kMlp, l);
   norm(lw.mlp_norm);
   launch("Int4Gemm", n_dev, [&](int dev, int w, KernelAttrs& a) {
     Device& dv = devices_[dev];
@@ -296,6 +337,7 @@ void Engine::run_head(StepOutput& out, const Batch& batch) {
   grow(head_x_, static_cast<size_t>(s_rows) * d);
   grow(logits_, static_cast<size_t>(s_rows) * vocab);
   grow(sampled_, s_rows);
+  const RegionScope head(observer_.load(std::memory_order_acquire), Region::kHead, -1);
   // The LM head runs on device 0 only; the residual stream is identical on every device.
   launch("RMSNorm", 1, [&](int, int w, KernelAttrs& a) {
     const auto [r0, r1] = split_range(s_rows, w_count, w);

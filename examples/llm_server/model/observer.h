@@ -30,9 +30,22 @@ struct KernelRecord {
   KernelAttrs attrs;
 };
 
+// The parts of a forward pass the engine brackets, outermost first: each layer, the attention
+// and MLP blocks inside it, and the LM head (final norm, vocabulary projection, sampling).
+enum class Region : uint8_t { kLayer, kAttention, kMlp, kHead };
+
+// "layer", "attention", "mlp", "lm_head".
+const char* region_name(Region region);
+
 class KernelObserver {
  public:
   virtual ~KernelObserver() = default;
+  // Brackets a region of the forward pass on the thread that called Engine::forward (the one
+  // that launches every kernel and waits for it), so the kernels launched in between belong to
+  // it. `layer` is the layer index of kLayer, kAttention and kMlp, -1 for kHead. Calls nest and
+  // pair up; at most three are open at once. Default: nothing.
+  virtual void on_region_begin(Region /*region*/, int /*layer*/) noexcept {}
+  virtual void on_region_end(Region /*region*/, int /*layer*/) noexcept {}
   // Called on the worker thread that executed the slice, right after it finished; workers that
   // got no share of a launch report nothing. Must be thread-safe (workers of all devices call
   // concurrently) and cheap: the launch completes only when every call has returned.

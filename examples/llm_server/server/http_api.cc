@@ -4,10 +4,12 @@
 #include <huoyan/huoyan.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -51,6 +53,16 @@ uint64_t seed_of(std::string_view id) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
   return h;
+}
+
+// Names the calling HTTP worker "http <n>" in the profile, once per thread: the threads belong
+// to httplib's pool, so they are named on the first completion each one serves.
+void name_http_thread() {
+  thread_local bool named = false;
+  if (named) return;
+  named = true;
+  static std::atomic<int> next{0};
+  huoyan::set_thread_name("http " + std::to_string(next.fetch_add(1, std::memory_order_relaxed)));
 }
 
 }  // namespace
@@ -288,6 +300,7 @@ void configure_standalone(httplib::Server& http, int threads) {
 
 void CompletionApi::register_routes(httplib::Server& http) {
   http.Post("/v1/completions", [this](const httplib::Request& q, httplib::Response& r) {
+    name_http_thread();
     ApiHandlers::completions(*this, q, r);
   });
   http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {

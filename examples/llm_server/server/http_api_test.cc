@@ -6,10 +6,13 @@
 #include <huoyan/server.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "model/engine.h"
 #include "server/kernel_recorder.h"
@@ -117,7 +120,7 @@ class LlmHttp : public ::testing::TestWithParam<bool> {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<CompletionApi> api_;
   std::unique_ptr<huoyan::Profiler> profiler_;
-  KernelRecorder recorder_;
+  KernelRecorder recorder_{tiny_config().n_layers};
   std::unique_ptr<huoyan::Server> hy_;
   std::unique_ptr<httplib::Server> plain_;
   std::thread plain_thread_, scheduler_thread_;
@@ -296,6 +299,83 @@ TEST_P(LlmHttpProfiled, RequestOwnsItsKernelsAndSpans) {
         "\"block_size\":8", "\"queue_wait\"", "\"tokenize\"", "\"detokenize\""}) {
     EXPECT_NE(json.find(needle), std::string::npos) << needle;
   }
+}
+
+// The names of `node`'s children in the flame graph JSON.
+std::vector<std::string> child_names(simdjson::dom::element node) {
+  std::vector<std::string> names;
+  simdjson::dom::array children;
+  if (node["children"].get(children) != simdjson::SUCCESS) return names;
+  for (simdjson::dom::element c : children) names.emplace_back(std::string_view(c["name"]));
+  return names;
+}
+
+// The first node named `name`, depth first.
+std::optional<simdjson::dom::element> find_node(simdjson::dom::element node,
+                                                std::string_view name) {
+  if (std::string_view(node["name"]) == name) return node;
+  simdjson::dom::array children;
+  if (node["children"].get(children) != simdjson::SUCCESS) return std::nullopt;
+  for (simdjson::dom::element c : children) {
+    if (auto found = find_node(c, name)) return found;
+  }
+  return std::nullopt;
+}
+
+// The children of the first node named `name` under `node` (none when there is no such node).
+std::vector<std::string> children_of(simdjson::dom::element node, std::string_view name) {
+  auto found = find_node(node, name);
+  return found ? child_names(*found) : std::vector<std::string>{};
+}
+
+bool has(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The request's flame graph shows the model's structure: forward → layer.<i> → attention /
+// mlp → the kernels of each block, and the LM head's kernels under lm_head.
+TEST_P(LlmHttpProfiled, RequestFlameGraphShowsLayersAndBlocks) {
+  start();
+  auto r = post(R"({"prompt":"show me the layers","max_tokens":4})", {{"X-Request-Id", "lay-1"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  httplib::Client c = client();
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::optional<simdjson::dom::element> layer;
+  std::string body;
+  for (int i = 0; i < 500; ++i) {
+    auto f = c.Get("/api/flamegraph?request_id=lay-1");
+    if (f && f->status == 200) {
+      body = f->body;
+      ASSERT_EQ(parser.parse(body).get(root), simdjson::SUCCESS);
+      layer = find_node(root, "layer.0");
+      if (layer && has(children_of(root, "lm_head"), "Sampling")) break;
+      layer.reset();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(layer) << body;
+  EXPECT_TRUE(has(children_of(root, "forward"), "layer.0")) << body;
+  EXPECT_TRUE(has(children_of(root, "forward"), "lm_head")) << body;
+  const std::vector<std::string> blocks = child_names(*layer);
+  EXPECT_TRUE(has(blocks, "attention")) << body;
+  EXPECT_TRUE(has(blocks, "mlp")) << body;
+  const std::vector<std::string> attention = children_of(*layer, "attention");
+  for (const char* k : {"RMSNorm", "Int4Gemm", "RoPE", "PagedAttention"}) {
+    EXPECT_TRUE(has(attention, k)) << k << " in " << body;
+  }
+  const std::vector<std::string> mlp = children_of(*layer, "mlp");
+  for (const char* k : {"RMSNorm", "Int4Gemm", "SwiGLU"}) {
+    EXPECT_TRUE(has(mlp, k)) << k << " in " << body;
+  }
+  EXPECT_FALSE(has(mlp, "PagedAttention")) << body;
+  // A layer's time covers its two blocks.
+  const auto attention_node = find_node(*layer, "attention");
+  const auto mlp_node = find_node(*layer, "mlp");
+  ASSERT_TRUE(attention_node && mlp_node) << body;
+  EXPECT_GE(int64_t((*layer)["value"]),
+            int64_t((*attention_node)["value"]) + int64_t((*mlp_node)["value"]));
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, LlmHttpProfiled, ::testing::Values(true),

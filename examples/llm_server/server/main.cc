@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   huoyan::set_thread_name("main");
 
   llm::Engine engine(f.model);
-  llm_server::KernelRecorder recorder;
+  llm_server::KernelRecorder recorder(engine.config().n_layers);
   if (profiler) engine.set_observer(&recorder);
 
   auto queue = llm_server::make_request_queue(queue_kind);

@@ -76,3 +76,22 @@ export function formatByKey(key, value) {
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
+
+// A clock offset as a signed reading: "+1 696 392 839.587 s" (digits grouped by narrow
+// no-break spaces) from a second up, "−1.23 µs" below. JSON numbers hold the ns of epoch-sized
+// offsets to ~256 ns, far below the millisecond shown.
+export function formatOffset(ns) {
+  if (ns === null || ns === undefined || Number.isNaN(ns)) return '—';
+  const v = Number(ns);
+  const sign = v < 0 ? '−' : '+';
+  const a = Math.abs(v);
+  if (a < 1e9) return a === 0 ? '0 s' : sign + formatNs(a);
+  let s = Math.floor(a / 1e9);
+  let ms = Math.round((a - s * 1e9) / 1e6);
+  if (ms === 1000) {
+    s += 1;
+    ms = 0;
+  }
+  const grouped = String(s).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+  return `${sign}${grouped}.${String(ms).padStart(3, '0')} s`;
+}
