@@ -102,7 +102,7 @@ TEST(Recording, BeginEndSpansWithRunTimeNamesNestWithScopes) {
   for (int i = 0; i < 3; ++i) {
     const auto layer = events_named(profiler, "layer." + std::to_string(i));
     ASSERT_EQ(layer.size(), 1u) << i;
-    EXPECT_EQ(layer[0].kind, EventKind::kSpan);
+    EXPECT_EQ(layer[0].kind, EventKind::kHost);
     EXPECT_EQ(layer[0].track, forward[0].track);
     EXPECT_EQ(layer[0].step, step_id);
     EXPECT_GE(layer[0].ts, forward[0].ts);
