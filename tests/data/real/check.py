@@ -8,7 +8,8 @@ Usage:
 For every expectation file in DIR (or only the given entry ids, e.g.
 `corpus/hta/tests/data/trace_compare/test/test.json.gz`, or expectation file
 names), the input is looked up under its root: `corpus` entries under
---corpus (default: $HUOYAN_CORPUS), `shared` entries under --shared
+--corpus (default: $HUOYAN_CORPUS, else a `corpus` folder beside the shared
+collection, i.e. `shared/testdata/corpus`), `shared` entries under --shared
 (default: $HUOYAN_SHARED_REAL, else /work/shared/testdata/real). An entry
 whose root is not available is skipped.
 
@@ -143,7 +144,8 @@ def main(argv):
     ap.add_argument("entries", nargs="*")
     a = ap.parse_args(argv)
 
-    roots = {"shared": a.shared, "corpus": a.corpus}
+    corpus = a.corpus or os.path.join(os.path.dirname(os.path.normpath(a.shared)), "corpus")
+    roots = {"shared": a.shared, "corpus": corpus}
     todo = load_expectations(a.expected, set(a.entries))
     results = {}
     jobs = {}
