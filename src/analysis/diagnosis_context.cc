@@ -131,14 +131,6 @@ const KernelFacts* DiagnosisContext::kernel(std::string_view name) const {
   return nullptr;
 }
 
-StringId annotation_category(const Snapshot& snapshot) {
-  return find_id(snapshot.strings(), "gpu_user_annotation");
-}
-
-bool is_annotation_slice(const Event& e, StringId annotation_cat) {
-  return e.cat == annotation_cat && has_duration(e.kind) && !is_device_work(e.kind);
-}
-
 bool is_collective_kernel(std::string_view name) {
   const std::string n = lower(name);
   return contains_any(n, {"allreduce", "all_reduce", "allgather", "all_gather", "reducescatter",
@@ -159,7 +151,6 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   const StringId n_select = find_id(strings, options.select_batch);
   const StringId n_prepare = find_id(strings, options.prepare_inputs);
   const StringId n_queue = find_id(strings, options.queue_wait);
-  const StringId annotation = annotation_category(snapshot);
 
   // Kernels by name: StringIds are dense, so a vector indexes them directly. A deque keeps
   // each KernelAcc in place (last_shape points into it).
@@ -200,13 +191,17 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
 
   snapshot.for_each([&](const EventView& ev) {
     const Event& e = *ev;
-    if (!has_duration(e.kind) || is_annotation_slice(e, annotation)) return;
+    if (!has_duration(e.kind)) return;
+    // Device work and host slices only: annotation ranges on device streams (Kineto's
+    // gpu_user_annotation) cover kernels, and would count their time twice.
+    const bool device = snapshot.is_device_event(e);
+    if (!device && snapshot.kind_of(e) != EventKind::kHost) return;
     if (e.step != 0) {
       StepAcc& sa = step_of(e.step);
       sa.first = std::min(sa.first, e.ts);
       sa.last = std::max(sa.last, e.end());
     }
-    if (!snapshot.is_device_event(e)) {
+    if (!device) {
       // Host span: scheduling phases and lock waits.
       int64_t lock_ns = 0;
       auto [lk, fresh] = lock_like.try_emplace(e.name, false);

@@ -3,8 +3,9 @@
 // rules never look at events themselves.
 //
 // Conventions: times are ns; "device time" follows Snapshot::is_device_event (the `top` table's
-// definition) minus annotation slices (is_annotation_slice), which cover kernels rather than
-// run; per-kernel facts are grouped by kernel name.
+// definition: device work only); host facts come from host slices (EventKind::kHost), so device
+// annotation ranges, waits and analysis pseudo-events are neither; per-kernel facts are grouped
+// by kernel name.
 #pragma once
 
 #include <cstdint>
@@ -51,7 +52,7 @@ struct DeviceFacts {
   uint64_t kernels = 0;
   int64_t busy_ns = 0;          // union of its device intervals (streams overlap)
   int64_t compute_busy_ns = 0;  // same without collectives
-  int64_t collective_ns = 0;    // total time of its collectives (EventKind::kCollective or named so)
+  int64_t collective_ns = 0;  // total time of its collectives (EventKind::kCollective or named so)
   int64_t first_ts = 0;
   int64_t last_end = 0;
 };
@@ -120,12 +121,6 @@ struct ContextOptions {
 
 DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot& snapshot,
                                          const ContextOptions& options = {});
-
-// Kineto's "gpu_user_annotation" slices sit on device streams but mark ranges of kernels
-// (record_function, ProfilerStep#N): counting them as kernels would count time twice.
-bool is_annotation_slice(const Event& e, StringId annotation_cat);
-// The StringId of that category in the snapshot, or an id no event has.
-StringId annotation_category(const Snapshot& snapshot);
 
 // True for span names that denote waiting on a lock ("queue_lock_wait", "MutexWait").
 bool is_lock_name(std::string_view name);

@@ -50,10 +50,11 @@ class TraceBuilder {
     append(e, args);
   }
 
-  // A Kineto "gpu_user_annotation" slice (a range over kernels, on a device stream).
+  // A Kineto "gpu_user_annotation" slice (a range over kernels, on a device stream), with the
+  // kind the Chrome reader gives that category.
   void annotation(TrackId track, const std::string& name, int64_t ts, int64_t dur) {
     Event e;
-    e.kind = EventKind::kSpan;
+    e.kind = kind_from_category("gpu_user_annotation", name);
     e.track = track;
     e.name = store_.intern(name);
     e.cat = store_.intern("gpu_user_annotation");

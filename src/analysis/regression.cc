@@ -40,11 +40,10 @@ RunSamples collect_run_samples(const TraceStore& store, const Snapshot& snapshot
   std::map<uint64_t, int64_t> device_per_step;
   uint64_t cached_step = 0;
   int64_t* step_ns = nullptr;
-  const StringId annotation = annotation_category(snapshot);
   __extension__ __int128 device_total = 0;
   snapshot.for_each([&](const EventView& ev) {
     const Event& e = *ev;
-    if (!snapshot.is_device_event(e) || is_annotation_slice(e, annotation)) return;
+    if (!snapshot.is_device_event(e)) return;
     device_total += e.dur;
     if (e.name >= index.size()) index.resize(e.name + 1, UINT32_MAX);
     if (index[e.name] == UINT32_MAX) {
