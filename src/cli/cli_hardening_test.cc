@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "src/cli/cli_test_util.h"
 #include "src/io/temp_files.h"
 
 namespace huoyan {
@@ -28,48 +29,22 @@ namespace fs = std::filesystem;
 constexpr const char* kTrace =
     R"({"traceEvents":[{"ph":"X","name":"gemm","cat":"kernel","pid":1,"tid":7,"ts":10,"dur":5}]})";
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using Outcome = CliOutcome;
 
-class CliHardening : public ::testing::Test {
+class CliHardening : public CliTest {
  protected:
+  CliHardening() : CliTest("cli_hardening") {}
   void SetUp() override {
-    const char* bin = std::getenv("HUOYAN_BIN");
-    ASSERT_NE(bin, nullptr) << "HUOYAN_BIN is not set: run through ctest (it points at the CLI)";
-    bin_ = bin;
-    dir_ = fs::temp_directory_path() /
-           ("huoyan_cli_hardening_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    CliTest::SetUp();
+    if (HasFatalFailure()) return;
     fs::create_directories(dir_ / "tmp");
     trace_ = write("trace.json", kTrace);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Runs `sh -c "<prefix> env TMPDIR=… huoyan <args>"`, TMPDIR inside the test folder.
   Outcome run(const std::string& args, const std::string& prefix = "") {
-    const std::string err = (dir_ / "stderr").string();
-    const std::string cmd = prefix + "env TMPDIR='" + (dir_ / "tmp").string() + "' '" + bin_ +
-                            "' " + args + " 2>'" + err + "'";
-    Outcome r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int status = ::pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream in(err);
-    r.err.assign(std::istreambuf_iterator<char>(in), {});
-    return r;
-  }
-  std::string write(const std::string& rel, const std::string& content) {
-    const fs::path p = dir_ / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << content;
-    return p.string();
+    return run_command(prefix + "env TMPDIR='" + (dir_ / "tmp").string() + "' '" + bin_ + "' " +
+                       args);
   }
   static std::string run_shell(const std::string& cmd) {
     std::string out;
@@ -91,8 +66,6 @@ class CliHardening : public ::testing::Test {
     return n;
   }
 
-  std::string bin_;
-  fs::path dir_;
   std::string trace_;
 };
 

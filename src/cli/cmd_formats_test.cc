@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "src/cli/cli_test_util.h"
 #include "src/readers/sniff.h"
 
 namespace huoyan {
@@ -21,49 +22,12 @@ namespace fs = std::filesystem;
 
 const fs::path kReal = HUOYAN_TESTDATA_REAL;
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using Outcome = CliOutcome;
 
-class CliFormatsTest : public ::testing::Test {
+class CliFormatsTest : public CliTest {
  protected:
-  void SetUp() override {
-    const char* bin = std::getenv("HUOYAN_BIN");
-    ASSERT_NE(bin, nullptr) << "HUOYAN_BIN is not set: run through ctest (it points at the CLI)";
-    bin_ = bin;
-    dir_ = fs::temp_directory_path() /
-           ("huoyan_cli_formats_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Outcome run(const std::string& args) {
-    const std::string err = (dir_ / "stderr").string();
-    const std::string cmd = "'" + bin_ + "' " + args + " 2>'" + err + "'";
-    Outcome r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int status = ::pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream in(err);
-    r.err.assign(std::istreambuf_iterator<char>(in), {});
-    return r;
-  }
-  std::string write(const std::string& rel, const std::string& content) {
-    const fs::path p = dir_ / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-    return p.string();
-  }
-
-  std::string bin_;
-  fs::path dir_;
+  CliFormatsTest() : CliTest("cli_formats") {}
+  Outcome run(const std::string& args) { return run_command("'" + bin_ + "' " + args); }
 };
 
 TEST_F(CliFormatsTest, ListsEveryFormat) {

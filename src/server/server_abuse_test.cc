@@ -29,19 +29,6 @@ SyntheticTrace tiny() {
   return t;
 }
 
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 bool send_all(int fd, const std::string& data) {
   return ::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
 }
@@ -65,7 +52,7 @@ std::string read_reply(int fd, milliseconds timeout = milliseconds(5000)) {
 // One request on a fresh connection ("Connection: close"); the reply and how long it took.
 std::string request(int port, const std::string& head, milliseconds* took = nullptr) {
   const auto start = Clock::now();
-  const int fd = connect_to(port);
+  const int fd = connect_loopback(port);
   if (fd < 0) return "";
   send_all(fd, head);
   std::string out = read_reply(fd);
@@ -85,7 +72,7 @@ int status_of(const std::string& reply) {
 
 TEST(ServerAbuse, EndlessHeadersAre431) {
   TestServer s({}, tiny());
-  const int fd = connect_to(s.port());
+  const int fd = connect_loopback(s.port());
   ASSERT_GE(fd, 0);
   send_all(fd, "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n");
   const std::string line = "X-Filler: " + std::string(100, 'a') + "\r\n";
@@ -113,7 +100,7 @@ TEST(ServerAbuse, SlowSendersGet408AndStarveNobody) {
   TestServer s(o, tiny());
   std::vector<int> slow;
   for (int i = 0; i < 16; ++i) {
-    const int fd = connect_to(s.port());
+    const int fd = connect_loopback(s.port());
     ASSERT_GE(fd, 0);
     send_all(fd, "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     slow.push_back(fd);
@@ -141,7 +128,7 @@ TEST(ServerAbuse, IdleConnectionsCostNoWorker) {
   o.threads = 2;
   TestServer s(o, tiny());
   std::vector<int> idle;
-  for (int i = 0; i < 300; ++i) idle.push_back(connect_to(s.port()));
+  for (int i = 0; i < 300; ++i) idle.push_back(connect_loopback(s.port()));
   // Half of them start a request and stop (headers never end): still no worker taken.
   for (size_t i = 0; i < idle.size(); i += 2) send_all(idle[i], "GET / HTTP/1.1\r\n");
   milliseconds took{};
@@ -157,7 +144,7 @@ TEST(ServerAbuse, ConnectionsBeyondTheCapGet503) {
   o.max_connections = 20;
   TestServer s(o, tiny());
   std::vector<int> held;
-  for (int i = 0; i < 20; ++i) held.push_back(connect_to(s.port()));
+  for (int i = 0; i < 20; ++i) held.push_back(connect_loopback(s.port()));
   std::this_thread::sleep_for(milliseconds(200));  // accepted by the event thread
   const std::string refused = get(s.port(), "/api/status");
   EXPECT_EQ(status_of(refused), 503) << refused.substr(0, 200);
@@ -173,12 +160,12 @@ TEST(ServerAbuse, StopIsQuickWithSlowClients) {
   auto s = std::make_unique<TestServer>(ServerOptions{}, big);
   std::vector<int> fds;
   for (int i = 0; i < 32; ++i) {
-    const int fd = connect_to(s->port());
+    const int fd = connect_loopback(s->port());
     send_all(fd, "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
     fds.push_back(fd);
   }
   // And one reader that takes no bytes of a large body.
-  const int reader = connect_to(s->port());
+  const int reader = connect_loopback(s->port());
   const int tiny_buffer = 1024;
   ::setsockopt(reader, SOL_SOCKET, SO_RCVBUF, &tiny_buffer, sizeof tiny_buffer);
   send_all(reader, "GET /api/profile HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
@@ -193,7 +180,7 @@ TEST(ServerAbuse, StopIsQuickWithSlowClients) {
 
 TEST(ServerAbuse, KeepAlivePipeliningAndSplitBodies) {
   TestServer s({}, tiny());
-  const int fd = connect_to(s.port());
+  const int fd = connect_loopback(s.port());
   ASSERT_GE(fd, 0);
   // Two requests in one packet, then a third whose header and body arrive in pieces.
   send_all(fd,
@@ -239,7 +226,7 @@ TEST(ServerAbuse, BodylessPostIsAnEmptyBody) {
 
 TEST(ServerAbuse, ExpectContinueIsNotHeldForItsBody) {
   TestServer s({}, tiny());
-  const int fd = connect_to(s.port());
+  const int fd = connect_loopback(s.port());
   ASSERT_GE(fd, 0);
   send_all(fd,
            "POST /api/capture HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nExpect: "

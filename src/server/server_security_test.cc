@@ -219,15 +219,8 @@ TEST_F(StaticAssets, GzippedAssetsAreSentAsIsOrInflated) {
 
 // Sends a raw request line (no client-side normalization) and returns the response.
 std::string raw_get(int port, const std::string& target) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return "";
-  }
+  const int fd = connect_loopback(port);
+  if (fd < 0) return "";
   const std::string req =
       "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   (void)!::write(fd, req.data(), req.size());
@@ -265,12 +258,8 @@ TEST(ServerSecurity, SlowClientIsDropped) {
   ServerOptions o;
   o.read_timeout_ms = 200;
   TestServer s(o, tiny());
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(s.port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const int fd = connect_loopback(s.port());
+  ASSERT_GE(fd, 0);
   const std::string partial = "GET /api/status HTTP/1.1\r\nHo";
   ASSERT_EQ(::write(fd, partial.data(), partial.size()), static_cast<ssize_t>(partial.size()));
   const auto start = std::chrono::steady_clock::now();

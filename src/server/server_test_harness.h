@@ -2,17 +2,37 @@
 // HTTP tests.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include <memory>
 #include <string>
 
-#include "src/server/http_util.h"
 #include "huoyan/server.h"
+#include "src/server/http_util.h"
 #include "src/server/server_test_util.h"
 
 namespace huoyan::server::testing {
+
+// A raw TCP connection to 127.0.0.1:port (for requests no HTTP client would send), or -1.
+inline int connect_loopback(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 class TestServer {
  public:
