@@ -30,14 +30,6 @@ std::vector<TimedEvent> device_events(const Snapshot& snapshot) {
   return out;
 }
 
-int64_t device_work_ns(const Snapshot& snapshot, const std::vector<TimedEvent>& events) {
-  __extension__ __int128 total = 0;
-  for (const TimedEvent& te : events) {
-    if (snapshot.is_device_event(*snapshot.at(te.seq))) total += te.ns;
-  }
-  return static_cast<int64_t>(total);
-}
-
 int64_t percentile_sorted(const std::vector<int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   const double rank = std::ceil(p / 100.0 * static_cast<double>(sorted.size()));

@@ -63,9 +63,6 @@ std::vector<KernelStat> kernel_stats(const Snapshot& snapshot,
                                      const std::vector<TimedEvent>& events, GroupBy by,
                                      KindSet kinds = KindSet::device_work());
 
-// Device work time of `events` (the denominator of every share).
-int64_t device_work_ns(const Snapshot& snapshot, const std::vector<TimedEvent>& events);
-
 // The JSON array of `huoyan top --json` and GET /api/kernels: objects with the keys name,
 // kind (rows by name), count, total_ns, mean_ns, p50_ns, p99_ns, max_ns, share; device rows
 // add busy_ns, active_ns,

@@ -73,6 +73,14 @@ bool looks_like_table(const fs::path& path, AscendCsvKind kind) {
   return ascend_csv_kind(csv_header_of(head_of(path))) == kind;
 }
 
+// Calls f(Process&) for every process created since `first_process`, under one writer.
+template <typename F>
+void for_each_process_since(TraceStore& store, size_t first_process, F&& f) {
+  const size_t n = store.snapshot().processes().size();  // before the writer: shared lock
+  auto w = store.writer();
+  for (size_t i = first_process; i < n; ++i) f(w.process_at(static_cast<uint32_t>(i)));
+}
+
 // Accumulates the per-file results of one folder import.
 class FolderImport {
  public:
@@ -106,30 +114,24 @@ class FolderImport {
   // Marks the device and communication processes created since `first_process` as mirrors:
   // another file of the same folder holds their device work (Snapshot::kind_of).
   void mirror_device_processes(size_t first_process) {
-    const size_t n = processes();  // before the writer: a snapshot takes the shared lock
-    auto w = store_.writer();
-    for (size_t i = first_process; i < n; ++i) {
-      Process& p = w.process_at(static_cast<uint32_t>(i));
+    for_each_process_since(store_, first_process, [](Process& p) {
       if (p.device_type != DeviceType::kNone || p.role == ProcessRole::kDevice ||
           p.role == ProcessRole::kCommunication) {
         p.role = ProcessRole::kMirror;
       }
-    }
+    });
   }
 
   // Names the device processes created since `first_process` after their rank and device.
   void label_processes(size_t first_process, int32_t rank, int32_t device) {
-    const size_t n = processes();  // before the writer: a snapshot takes the shared lock
-    auto w = store_.writer();
-    for (size_t i = first_process; i < n; ++i) {
-      Process& p = w.process_at(static_cast<uint32_t>(i));
+    for_each_process_since(store_, first_process, [&](Process& p) {
       if (p.device_type == DeviceType::kNpu && p.device < 0 && device >= 0) p.device = device;
-      if (rank < 0) continue;
+      if (rank < 0) return;
       p.labels.emplace_back(store_.intern("rank"), store_.intern(std::to_string(rank)));
-      if (p.device_type != DeviceType::kNpu) continue;
+      if (p.device_type != DeviceType::kNpu) return;
       p.name = store_.intern(p.device >= 0 ? ascend_device_name(p.device, rank)
                                            : fmt::format("rank {}:{}", rank, store_.str(p.name)));
-    }
+    });
   }
 
   TraceStore& store() { return store_; }
@@ -230,18 +232,16 @@ bool claims_ascend_output(const std::string& dir) {
 }  // namespace
 
 void mirror_communication_layers(TraceStore& store, size_t first_process) {
-  const size_t n = store.snapshot().processes().size();
-  auto w = store.writer();
+  const Snapshot snap = store.snapshot();
   bool hardware = false;
-  for (size_t i = first_process; i < n && !hardware; ++i) {
-    const Process& p = w.process_at(static_cast<uint32_t>(i));
-    hardware = p.role == ProcessRole::kDevice && p.device_type == DeviceType::kNpu;
+  for (size_t i = first_process; i < snap.processes().size(); ++i) {
+    const Process& p = snap.processes()[i];
+    hardware = hardware || (p.role == ProcessRole::kDevice && p.device_type == DeviceType::kNpu);
   }
   if (!hardware) return;
-  for (size_t i = first_process; i < n; ++i) {
-    Process& p = w.process_at(static_cast<uint32_t>(i));
+  for_each_process_since(store, first_process, [](Process& p) {
     if (p.role == ProcessRole::kCommunication) p.role = ProcessRole::kMirror;
-  }
+  });
 }
 
 Result<ReadStats> read_ascend_profiler_output(const std::string& dir, TraceStore& store,
