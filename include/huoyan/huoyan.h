@@ -129,6 +129,11 @@ struct ProfilerOptions {
   std::chrono::microseconds drain_interval{1000};
   // Name of the host process in traces; empty: the executable's name.
   std::string process_name;
+  // Record this host's measured CPU peaks (memory bandwidth, FMA throughput) as the metadata
+  // "device_peaks", so the diagnosis judges CPU kernels against measured roofs rather than a
+  // guess. Measured once per host (under a second, at the first start()) and cached; see
+  // `huoyan calibrate`. The environment variable HUOYAN_CPU_PEAKS=off turns it off too.
+  bool cpu_peaks = true;
 };
 
 // What snapshot() selects. Times are in the profiler's time base (now_ns()).

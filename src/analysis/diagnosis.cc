@@ -64,21 +64,6 @@ const Evidence* Finding::find(std::string_view key) const {
   return nullptr;
 }
 
-const std::vector<DeviceSpec>& builtin_device_specs() {
-  // Public datasheet peaks: memory bandwidth and dense FP16/BF16 tensor throughput. Variants
-  // differ (SXM/PCIe, memory size, bins): name the exact one in the rules file when it matters.
-  static const std::vector<DeviceSpec> specs = {
-      {"Ascend 910B", 1600, 320},  // 910B3-class: HBM2e 64 GB
-      {"Ascend 910", 1200, 256},  {"Ascend 310P", 204.8, 22},
-      {"A100", 2039, 312},                              // SXM4 80 GB
-      {"A100-40GB", 1555, 312},   {"H100", 3350, 989},  // SXM5
-      {"H100-PCIe", 2000, 756},   {"H20", 4000, 148},
-      {"L40S", 864, 362},         {"V100", 900, 125},
-      {"RTX 4090", 1008, 165},    {"CPU", 50, 1},  // generic 2-channel DDR5 desktop/server slice
-  };
-  return specs;
-}
-
 namespace diag {
 
 std::string dur(int64_t ns) {
@@ -112,68 +97,6 @@ Finding make_finding(std::string id, std::string subject, Severity severity) {
   return f;
 }
 
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-const DeviceSpec* find_spec(const DiagnosisConfig& cfg, std::string_view name) {
-  const std::string n = lower(name);
-  if (n.empty()) return nullptr;
-  for (const auto& s : cfg.devices) {
-    if (lower(s.name) == n) return &s;
-  }
-  // A metadata model like "Ascend910B3" or "NVIDIA A100-SXM4-80GB": the longest table name
-  // contained in it, ignoring spaces.
-  auto squash = [](std::string s) {
-    s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
-    return s;
-  };
-  const std::string sn = squash(n);
-  const DeviceSpec* best = nullptr;
-  for (const auto& s : cfg.devices) {
-    const std::string t = squash(lower(s.name));
-    if (!t.empty() && sn.find(t) != std::string::npos &&
-        (best == nullptr || t.size() > squash(lower(best->name)).size())) {
-      best = &s;
-    }
-  }
-  return best;
-}
-
-}  // namespace
-
-const DeviceSpec* device_spec(const DiagnosisContext& ctx, const DiagnosisConfig& cfg,
-                              DeviceType type, std::string* basis) {
-  if (const DeviceSpec* s = find_spec(cfg, cfg.device)) {
-    *basis = "configured";
-    return s;
-  }
-  if (const DeviceSpec* s = find_spec(cfg, ctx.device_model)) {
-    *basis = "metadata";
-    return s;
-  }
-  std::string_view fallback;
-  switch (type) {
-    case DeviceType::kNpu:
-      fallback = "Ascend 910B";
-      break;
-    case DeviceType::kGpu:
-      fallback = "A100";
-      break;
-    case DeviceType::kCpu:
-      fallback = "CPU";
-      break;
-    default:
-      return nullptr;
-  }
-  *basis = fmt::format("default for {}", device_type_name(type));
-  return find_spec(cfg, fallback);
-}
-
 double quant_overhead(const DiagnosisConfig& cfg, int64_t group_size) {
   if (group_size <= 0 || cfg.weight_bits <= 0) return 0;
   return cfg.quant_param_bytes / (static_cast<double>(group_size) * cfg.weight_bits / 8.0);
@@ -185,7 +108,7 @@ const std::vector<Rule>& diagnosis_rules() {
   static const std::vector<Rule> rules = {
       {"dominant-kernel", &rule_dominant_kernel},
       {"quant-group-size", &rule_quant_group_size},
-      {"memory-bound", &rule_memory_bound},
+      {"roofline", &rule_roofline},
       {"small-kv-blocks", &rule_small_kv_blocks},
       {"host-bound", &rule_host_bound},
       {"lock-contention", &rule_lock_contention},
@@ -200,8 +123,8 @@ const std::vector<Rule>& diagnosis_rules() {
 
 void rank_findings(std::vector<Finding>* findings) {
   std::stable_sort(findings->begin(), findings->end(), [](const Finding& a, const Finding& b) {
-    if (a.saved_ns != b.saved_ns) return a.saved_ns > b.saved_ns;
     if (a.severity != b.severity) return a.severity > b.severity;
+    if (a.saved_ns != b.saved_ns) return a.saved_ns > b.saved_ns;
     if (a.id != b.id) return a.id < b.id;
     return a.subject < b.subject;
   });
@@ -209,8 +132,14 @@ void rank_findings(std::vector<Finding>* findings) {
 
 std::vector<Finding> diagnose(const DiagnosisContext& ctx, const DiagnosisConfig& config) {
   std::vector<Finding> out;
+  const double floor = config.min_saving * static_cast<double>(ctx.device_total_ns);
   for (const Rule& r : diagnosis_rules()) {
-    for (Finding& f : r.fn(ctx, config)) out.push_back(std::move(f));
+    for (Finding& f : r.fn(ctx, config)) {
+      if (f.severity == Severity::kWarning && static_cast<double>(f.saved_ns) < floor) {
+        f.severity = Severity::kInfo;
+      }
+      out.push_back(std::move(f));
+    }
   }
   rank_findings(&out);
   return out;

@@ -74,6 +74,11 @@ struct DeviceSpec {
   std::string name;           // "Ascend 910B", "A100", "CPU"
   double bandwidth_gbps = 0;  // GB/s (1e9 bytes per second)
   double tflops = 0;          // 1e12 FLOP/s
+  // Where the figures come from: "datasheet" (the built-in table), "rules file", "measured"
+  // (huoyan calibrate / the profiler on the host that ran the trace), "assumed" (a generic row
+  // used because nothing named the model: findings that depend on it are info only).
+  std::string source = "datasheet";
+  std::string method;  // for "measured": how and where
 };
 
 // The peak table huoyan ships with (public datasheet figures; override in the rules file).
@@ -86,6 +91,13 @@ struct DiagnosisConfig {
   // and too noisy to judge.
   double min_share = 0.05;
 
+  // Knob findings (a wrong group or block size) are critical when the change saves at least
+  // this share of device time, else warnings.
+  double knob_critical_saving = 0.01;
+  // Warnings whose estimated saving is under this share of device time are information: real,
+  // but not what to do first.
+  double min_saving = 0.01;
+
   // dominant-kernel / quant-group-size
   double dominant_share = 0.5;
   int64_t group_size_min = 128;  // group_size below this is "small"
@@ -93,15 +105,16 @@ struct DiagnosisConfig {
   double quant_param_bytes = 4;  // bytes of scale + zero point per group (fp16 + fp16)
   double weight_bits = 4;        // bits per quantized weight
 
-  // memory-bound / small-kv-blocks
-  double bandwidth_low = 0.3;   // achieved / peak below this: loads are inefficient
-  double bandwidth_high = 0.7;  // at or above: the kernel is at the bandwidth roof
+  // roofline / small-kv-blocks: the kernel's time at its roofline (bytes at peak bandwidth or
+  // flops at peak compute, whichever is longer) over its measured time
+  double bandwidth_low = 0.3;   // below this: far below its roof (warning)
+  double bandwidth_high = 0.7;  // at or above: at its roof (info: only less work helps)
   int64_t block_size_max = 8;   // block_size at or below this is "small"
   int64_t block_size_suggested = 32;
   double block_overhead_max = 0.3;  // most of a kernel's time blamed on per-block costs
 
   // host-bound
-  double host_share = 0.2;   // scheduling phases over this share of step time
+  double host_share = 0.2;   // host phases of the serving loop over this share of its time
   double idle_share = 0.3;   // device idle over this share of the serving window
   double lock_share = 0.05;  // lock waits over this share of step time are reported as contention
   // lock-contention: lock waits of the serving loop over lock_share of its time, at least this
@@ -150,7 +163,7 @@ const std::vector<Rule>& diagnosis_rules();
 
 std::vector<Finding> rule_dominant_kernel(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_quant_group_size(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
-std::vector<Finding> rule_memory_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
+std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_small_kv_blocks(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 std::vector<Finding> rule_lock_contention(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
@@ -161,8 +174,8 @@ std::vector<Finding> rule_stragglers(const DiagnosisContext& ctx, const Diagnosi
 std::vector<Finding> rule_communication_share(const DiagnosisContext& ctx,
                                               const DiagnosisConfig& cfg);
 
-// Runs every rule on the context and ranks the findings: saved_ns descending, then severity,
-// then id and subject (a total order, so output is deterministic).
+// Runs every rule on the context and ranks the findings: severity first (what to do first),
+// then saved_ns descending, then id and subject (a total order, so output is deterministic).
 std::vector<Finding> diagnose(const DiagnosisContext& ctx, const DiagnosisConfig& config);
 // Convenience: extracts the context from the store and runs every rule.
 std::vector<Finding> diagnose(const TraceStore& store, const Snapshot& snapshot,
@@ -170,6 +183,24 @@ std::vector<Finding> diagnose(const TraceStore& store, const Snapshot& snapshot,
 
 // Sorts findings into the ranking diagnose() uses.
 void rank_findings(std::vector<Finding>* findings);
+
+// A knob rule that did not fire, and why ("group size 128: at or above group_size_min 128"):
+// the user who suspects a knob sees that it was checked.
+struct QuietRule {
+  std::string id;
+  std::string subject;
+  Text why;
+};
+std::vector<QuietRule> quiet_knob_rules(const DiagnosisContext& ctx, const DiagnosisConfig& cfg,
+                                        const std::vector<Finding>& findings);
+
+// The peak figures the roofline uses for each device of the context, and where they come from.
+struct PeakUse {
+  std::string device;  // "CPU 0"
+  DeviceSpec spec;
+  bool trusted = false;  // false for "assumed": findings on it stay info
+};
+std::vector<PeakUse> peaks_in_use(const DiagnosisContext& ctx, const DiagnosisConfig& cfg);
 
 // Merges the findings of several runs of the same workload: one finding per (id, subject), the
 // one with the largest saved_ns, with evidence "runs_affected" / "runs" when runs > 1.

@@ -8,6 +8,10 @@
 #include <tuple>
 #include <unordered_map>
 
+#include <simdjson.h>
+
+#include "src/analysis/diagnosis.h"
+#include "src/analysis/diagnosis_host_phases.h"
 #include "src/analysis/kernel_stats.h"
 
 namespace huoyan {
@@ -37,6 +41,7 @@ struct Interval {
   int64_t ts;
   int64_t end;
   bool collective;
+  bool copy;
 };
 
 bool by_start(const Interval& a, const Interval& b) { return a.ts < b.ts; }
@@ -46,9 +51,9 @@ void sort_by_start(std::vector<Interval>* v) {
   if (!std::is_sorted(v->begin(), v->end(), by_start)) std::sort(v->begin(), v->end(), by_start);
 }
 
-// Lengths of the union of intervals sorted by start: of all of them, and of the
-// non-collective ones.
-std::pair<int64_t, int64_t> union_lengths(const std::vector<Interval>& v) {
+// Lengths of the union of intervals sorted by start: of all of them, of the non-collective
+// ones, and of the non-copy ones.
+std::tuple<int64_t, int64_t, int64_t> union_lengths(const std::vector<Interval>& v) {
   struct Acc {
     int64_t total = 0;
     int64_t start = 0;
@@ -66,11 +71,61 @@ std::pair<int64_t, int64_t> union_lengths(const std::vector<Interval>& v) {
   };
   Acc all;
   Acc compute;
+  Acc no_copy;
   for (const Interval& iv : v) {
     all.add(iv);
     if (!iv.collective) compute.add(iv);
+    if (!iv.copy) no_copy.add(iv);
   }
-  return {all.done(), compute.done()};
+  return {all.done(), compute.done(), no_copy.done()};
+}
+
+// Length of the union of [ts, end) intervals (any order; sorts them).
+int64_t union_length(std::vector<std::pair<int64_t, int64_t>>* v) {
+  std::sort(v->begin(), v->end());
+  int64_t total = 0;
+  int64_t start = 0;
+  int64_t end = std::numeric_limits<int64_t>::min();
+  for (const auto& [a, b] : *v) {
+    if (a > end) {
+      if (end > start) total += end - start;
+      start = a;
+      end = b;
+    } else {
+      end = std::max(end, b);
+    }
+  }
+  return total + (end > start ? end - start : 0);
+}
+
+// The model a device process names: its "process_labels" metadata (nsys TARGET_INFO_GPU,
+// msprof NPU_INFO), else Kineto's deviceProperties entry of its device id.
+std::string device_model_of(const Snapshot& snapshot, const Process& p,
+                            const std::vector<std::string>& properties) {
+  for (const auto& [key, value] : p.labels) {
+    if (snapshot.str(key) == "process_labels") return std::string(snapshot.str(value));
+  }
+  if (p.device >= 0 && static_cast<size_t>(p.device) < properties.size()) {
+    return properties[static_cast<size_t>(p.device)];
+  }
+  return "";
+}
+
+// Kineto's deviceProperties (a JSON array of {"id", "name", …}) as names by device id.
+std::vector<std::string> kineto_device_names(std::string_view json) {
+  std::vector<std::string> names;
+  simdjson::dom::parser parser;
+  simdjson::dom::array devices;
+  if (parser.parse(json.data(), json.size()).get(devices) != simdjson::SUCCESS) return names;
+  for (auto d : devices) {
+    int64_t id = 0;
+    std::string_view name;
+    if (d["id"].get_int64().get(id) != simdjson::SUCCESS || id < 0 || id > 4096) continue;
+    if (d["name"].get_string().get(name) != simdjson::SUCCESS) continue;
+    if (names.size() <= static_cast<size_t>(id)) names.resize(static_cast<size_t>(id) + 1);
+    names[static_cast<size_t>(id)] = std::string(name);
+  }
+  return names;
 }
 
 int64_t median_of(std::vector<int64_t>* v) {
@@ -82,6 +137,7 @@ int64_t median_of(std::vector<int64_t>* v) {
 
 struct KernelAcc {
   std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> shapes;
+  std::vector<std::pair<int64_t, int64_t>> intervals;  // for the busy union
   // Consecutive instances of a kernel usually share a shape: remember the last one.
   std::pair<int64_t, int64_t> last_key{-2, -2};
   std::vector<int64_t>* last_shape = nullptr;
@@ -159,8 +215,36 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   std::unordered_map<StringId, bool> lock_like;  // host span name → looks like a lock wait
   std::vector<int32_t> device_of_process(snapshot.processes().size(), -1);
   std::vector<std::vector<Interval>> by_track(snapshot.tracks().size());
+  // Model names of GPU devices from Kineto's deviceProperties; the trace-wide model and the
+  // measured peaks from the metadata.
+  std::vector<std::string> kineto_models;
+  for (const auto& [k, v] : store.metadata()) {
+    const std::string key = lower(k);
+    if (key == "device" || key == "device_name" || key == "device_model") ctx.device_model = v;
+    if (k == "deviceProperties") kineto_models = kineto_device_names(v);
+    if (k == "device_peaks") ctx.measured_peaks = parse_device_peaks(v);
+  }
+
+  // The window: the last window_steps steps, and every event from the first of them on.
+  int64_t cutoff = kNoTime;
+  {
+    std::vector<int64_t> starts;
+    store.for_each_step([&](const Step& s) {
+      if (s.start != kNoTime) starts.push_back(s.start);
+    });
+    ctx.window.steps_total = starts.size();
+    ctx.window.max_steps = options.window_steps;
+    if (options.window_steps > 0 && starts.size() > options.window_steps) {
+      auto nth = starts.end() - static_cast<std::ptrdiff_t>(options.window_steps);
+      std::nth_element(starts.begin(), nth, starts.end());
+      cutoff = *nth;
+    }
+  }
+  auto outside = [cutoff](int64_t ts) { return cutoff != kNoTime && ts < cutoff; };
+
   std::map<uint64_t, StepAcc> steps;
   store.for_each_step([&](const Step& s) {
+    if (s.start != kNoTime && outside(s.start)) return;
     StepFacts& f = steps[s.id].facts;
     f.id = s.id;
     f.start = s.start;
@@ -189,9 +273,12 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   std::unordered_map<TrackId, TrackLocks> track_locks;
   std::vector<char> loop_track(snapshot.tracks().size(), 0);
 
+  // Host spans per track, for the serving loop's phases (only loop tracks are kept later).
+  std::unordered_map<TrackId, std::vector<HostSpan>> host_spans;
+
   snapshot.for_each([&](const EventView& ev) {
     const Event& e = *ev;
-    if (!has_duration(e.kind)) return;
+    if (!has_duration(e.kind) || outside(e.ts)) return;
     // Device work and host slices only: annotation ranges on device streams (Kineto's
     // gpu_user_annotation) cover kernels, and would count their time twice.
     const bool device = snapshot.is_device_event(e);
@@ -213,6 +300,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
         ++tl.n;
         tl.by_name[e.name] += e.dur;
       }
+      host_spans[e.track].push_back({e.ts, e.end(), e.name, lk->second});
       if ((e.name == n_select || e.step != 0) && e.track < loop_track.size()) {
         loop_track[e.track] = 1;
       }
@@ -247,6 +335,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
       DeviceFacts d;
       d.label = snapshot.device_label(e.track);
       d.type = snapshot.process_of(e.track).device_type;
+      d.model = device_model_of(snapshot, snapshot.process_of(e.track), kineto_models);
       d.first_ts = e.ts;
       d.last_end = e.end();
       ctx.devices.push_back(std::move(d));
@@ -305,7 +394,8 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
       acc.last_key = key;
     }
     acc.last_shape->push_back(e.dur);
-    by_track[e.track].push_back({e.ts, e.end(), kf.collective});
+    acc.intervals.emplace_back(e.ts, e.end());
+    by_track[e.track].push_back({e.ts, e.end(), kf.collective, kf.copy});
     if (e.step != 0) {
       StepFacts& f = step_of(e.step).facts;
       if (!kf.collective) {
@@ -343,6 +433,8 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
     __extension__ __int128 t = 0;
     for (int64_t v : kf.sorted_ns) t += v;
     kf.total_ns = static_cast<int64_t>(t);
+    kf.busy_ns = union_length(&acc.intervals);
+    acc.intervals = {};
     kf.share = total > 0 ? static_cast<double>(t) / total : 0;
     all_ns.insert(all_ns.end(), kf.sorted_ns.begin(), kf.sorted_ns.end());
     ctx.kernels.push_back(std::move(kf));
@@ -386,8 +478,13 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
     v = {};
   }
   lf.median_gap_ns = median_of(&gaps);
+  std::vector<std::pair<int64_t, int64_t>> device_work;  // every device's, for host phases
   for (size_t d = 0; d < by_device.size(); ++d) {
-    std::tie(ctx.devices[d].busy_ns, ctx.devices[d].compute_busy_ns) = union_lengths(by_device[d]);
+    int64_t no_copy = 0;
+    std::tie(ctx.devices[d].busy_ns, ctx.devices[d].compute_busy_ns, no_copy) =
+        union_lengths(by_device[d]);
+    ctx.devices[d].copy_exposed_ns = ctx.devices[d].busy_ns - no_copy;
+    for (const Interval& iv : by_device[d]) device_work.emplace_back(iv.ts, iv.end);
     by_device[d] = {};
   }
   // Devices by label; kernels and steps refer to them by index, so remap those too.
@@ -454,10 +551,22 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
     }
   }
 
-  for (const auto& [k, v] : store.metadata()) {
-    const std::string key = lower(k);
-    if (key == "device" || key == "device_name" || key == "device_model") ctx.device_model = v;
+  ctx.window.steps = ctx.steps.size();
+  ctx.window.start = cutoff;
+  ctx.window.end = ctx.window_end;
+
+  // Host phases of the loop threads.
+  std::vector<std::vector<HostSpan>> loop_spans;
+  for (auto& [track, spans] : host_spans) {
+    if (track < loop_track.size() && loop_track[track]) loop_spans.push_back(std::move(spans));
   }
+  host_spans.clear();
+  HostPhaseInput in;
+  in.spans = &loop_spans;
+  in.device_work = &device_work;
+  in.steps = &ctx.steps;
+  in.strings = &strings;
+  compute_host_phases(in, &ctx);
   return ctx;
 }
 

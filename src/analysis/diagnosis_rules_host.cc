@@ -1,6 +1,7 @@
 // Whole-run diagnosis rules: host-bound serving loop, launch-bound execution, device imbalance
 // and stragglers. Pure functions of the context (see diagnosis.h).
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -27,17 +28,20 @@ int64_t mean_device_idle(const DiagnosisContext& ctx) {
   return static_cast<int64_t>(idle / static_cast<int64_t>(ctx.devices.size()));
 }
 
-// Time of the serving loop: every step, plus the scheduling phases run between steps.
+// Time of the serving loop: every step, plus the host phases run between steps.
 int64_t serving_loop_ns(const DiagnosisContext& ctx, uint64_t* steps) {
-  int64_t wall = 0;
-  *steps = 0;
-  for (const StepFacts& s : ctx.steps) {
-    if (s.wall() <= 0) continue;
-    ++*steps;
-    wall += s.wall();
-  }
-  if (*steps == 0) return 0;
-  return wall + ctx.unstepped_select_batch_ns + ctx.unstepped_prepare_inputs_ns;
+  *steps = ctx.loop_steps;
+  return ctx.loop_ns;
+}
+
+// "output processing" → "输出处理".
+std::string_view label_zh(std::string_view label) {
+  if (label == "scheduling") return "调度";
+  if (label == "input preparation") return "输入准备";
+  if (label == "output processing") return "输出处理";
+  if (label == "sampling") return "采样";
+  if (label == "tokenization") return "分词";
+  return label;
 }
 
 }  // namespace
@@ -49,11 +53,11 @@ std::vector<Finding> rule_lock_contention(const DiagnosisContext& ctx, const Dia
   const double share = static_cast<double>(ctx.loop_lock_wait_ns) / static_cast<double>(loop);
   if (share < cfg.lock_share) return {};
 
-  Finding f =
-      diag::make_finding("lock-contention", ctx.loop_lock_name,
-                         share >= 4 * cfg.lock_share ? Severity::kCritical : Severity::kWarning);
+  // A lock the serving loop waits for is a defect with a known fix: the thing to do first.
+  Finding f = diag::make_finding("lock-contention", ctx.loop_lock_name, Severity::kCritical);
   // Every wait on the loop thread delays the next step by as much.
   f.saved_ns = ctx.loop_lock_wait_ns;
+  f.evidence.push_back(Evidence::String("saved_basis", "the serving loop's lock-wait time"));
   f.view.tab = "timeline";
   f.view.search = ctx.loop_lock_name;
   const int64_t mean = ctx.loop_lock_wait_ns / static_cast<int64_t>(ctx.loop_lock_waits);
@@ -101,23 +105,11 @@ std::vector<Finding> rule_lock_contention(const DiagnosisContext& ctx, const Dia
 std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg) {
   uint64_t steps = 0;
   const int64_t wall = serving_loop_ns(ctx, &steps);
-  if (wall <= 0) return {};
-  // Phases run between steps belong to the serving loop too (they are in `wall`).
-  int64_t select = ctx.unstepped_select_batch_ns;
-  int64_t prepare = ctx.unstepped_prepare_inputs_ns;
-  int64_t queue = 0;
-  int64_t lock = ctx.unstepped_lock_wait_ns;
-  for (const StepFacts& s : ctx.steps) {
-    if (s.wall() <= 0) continue;
-    select += s.select_batch_ns;
-    prepare += s.prepare_inputs_ns;
-    queue += s.queue_wait_ns;
-    lock += s.lock_wait_ns;
-  }
-  const int64_t host = select + prepare + queue;
+  if (wall <= 0 || ctx.host_phases.empty()) return {};
+  const int64_t host = ctx.host_phase_ns;
   const double w = static_cast<double>(wall);
   const double host_share = static_cast<double>(host) / w;
-  const double lock_share = static_cast<double>(lock) / w;
+  const double lock_share = static_cast<double>(ctx.phase_lock_ns) / w;
   const int64_t window = ctx.window_end - ctx.window_start;
   const int64_t idle = mean_device_idle(ctx);
   const double idle_share =
@@ -126,64 +118,78 @@ std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const Diagnosi
   const bool idle_explained = idle_share >= cfg.idle_share && host * 2 >= idle && host > 0;
   if (!host_heavy && !idle_explained) return {};
 
-  Finding f = diag::make_finding(
-      "host-bound", "",
-      host_share >= 2 * cfg.host_share ? Severity::kCritical : Severity::kWarning);
-  // Overlapping scheduling with execution can hide host time only where the device idles.
-  f.saved_ns = idle > 0 ? std::min(host, idle) : host;
-  f.view.tab = "timeline";
-  f.view.search = cfg.select_batch;
-  f.evidence.push_back(Evidence::Int("steps", static_cast<int64_t>(steps)));
-  f.evidence.push_back(Evidence::Int("step_time_ns", wall));
-  f.evidence.push_back(Evidence::Double("host_share", host_share));
-  f.evidence.push_back(Evidence::Double("select_batch_share", static_cast<double>(select) / w));
-  f.evidence.push_back(Evidence::Double("prepare_inputs_share", static_cast<double>(prepare) / w));
-  f.evidence.push_back(Evidence::Double("queue_wait_share", static_cast<double>(queue) / w));
-  f.evidence.push_back(Evidence::Int("mean_select_batch_ns", select / static_cast<int64_t>(steps)));
-  f.evidence.push_back(Evidence::Double("device_idle_share", idle_share));
-  f.evidence.push_back(Evidence::Double("lock_wait_share", lock_share));
-  if (ctx.request_queue_waits > 0) {
-    f.evidence.push_back(
-        Evidence::Int("mean_request_queue_wait_ns",
-                      ctx.request_queue_wait_ns / static_cast<int64_t>(ctx.request_queue_waits)));
-  }
+  // Lock waits inside the phases: a phase that holds or waits for a lock the other threads use.
+  const bool lock_evidence = ctx.phase_lock_waits > 0 && ctx.phase_lock_ns > 0;
   double select_tail = 0;
   if (ctx.select_batch_sorted_ns.size() >= 10) {
     const int64_t p50 = percentile_sorted(ctx.select_batch_sorted_ns, 50);
     const int64_t p99 = percentile_sorted(ctx.select_batch_sorted_ns, 99);
     if (p50 > 0) select_tail = static_cast<double>(p99) / static_cast<double>(p50);
+  }
+  const bool erratic = select_tail >= cfg.tail_ratio;
+  const bool critical = host_share >= 2 * cfg.host_share || (host_heavy && lock_evidence);
+  Finding f = diag::make_finding("host-bound", "",
+                                 critical ? Severity::kCritical : Severity::kWarning);
+  // Overlapping host work with execution can hide host time only where the device idles.
+  f.saved_ns = idle > 0 ? std::min(host, idle) : host;
+  f.evidence.push_back(Evidence::String(
+      "saved_basis", "host phase time the device waited for, capped by the device's idle time"));
+  const HostPhase& top = ctx.host_phases.front();
+  f.view.tab = "timeline";
+  f.view.search = top.name;
+  f.evidence.push_back(Evidence::Int("steps", static_cast<int64_t>(steps)));
+  f.evidence.push_back(Evidence::Int("loop_time_ns", wall));
+  f.evidence.push_back(Evidence::Int("host_phase_ns", host));
+  f.evidence.push_back(Evidence::Double("host_share", host_share));
+  f.evidence.push_back(Evidence::String("top_phase", top.name));
+  f.evidence.push_back(Evidence::Double("top_phase_share", static_cast<double>(top.ns) / w));
+  f.evidence.push_back(Evidence::Double("device_idle_share", idle_share));
+  f.evidence.push_back(Evidence::Double("lock_wait_share", lock_share));
+  if (lock_evidence) f.evidence.push_back(Evidence::String("lock_span", ctx.phase_lock_name));
+  if (select_tail > 0) {
     f.evidence.push_back(Evidence::Double("select_batch_p99_over_p50", select_tail));
   }
-  const bool lock_evidence = lock_share >= cfg.lock_share;
-  const bool erratic = select_tail >= cfg.tail_ratio;
+  if (ctx.request_queue_waits > 0) {
+    f.evidence.push_back(
+        Evidence::Int("mean_request_queue_wait_ns",
+                      ctx.request_queue_wait_ns / static_cast<int64_t>(ctx.request_queue_waits)));
+  }
 
+  // The biggest phases by name (with their role when the name is a known one), up to four.
   std::string parts_en;
   std::string parts_zh;
-  auto part = [&](const std::string& name, int64_t ns) {
-    if (ns <= 0) return;
-    const std::string p = pct(static_cast<double>(ns) / w);
-    parts_en += fmt::format("{}{} {}", parts_en.empty() ? "" : ", ", name, p);
-    parts_zh += fmt::format("{}{} {}", parts_zh.empty() ? "" : ",", name, p);
-  };
-  part(cfg.select_batch, select);
-  part(cfg.prepare_inputs, prepare);
-  part(cfg.queue_wait, queue);
-  f.title.en = fmt::format("Scheduling takes {} of each step ({})", pct(host_share), parts_en);
-  f.title.zh = fmt::format("调度占每个 step 的 {}({})", pct(host_share), parts_zh);
+  for (size_t i = 0; i < ctx.host_phases.size() && i < 4; ++i) {
+    const HostPhase& p = ctx.host_phases[i];
+    const double share = static_cast<double>(p.ns) / w;
+    if (i > 0 && share < 0.01) break;
+    f.evidence.push_back(Evidence::Double("phase." + p.name, share));
+    const std::string role_en = p.label.empty() ? "" : fmt::format(" ({})", p.label);
+    const std::string role_zh = p.label.empty() ? "" : fmt::format("({})", label_zh(p.label));
+    parts_en += fmt::format("{}{}{} {}", parts_en.empty() ? "" : ", ", p.name, role_en, pct(share));
+    parts_zh += fmt::format("{}{}{} {}", parts_zh.empty() ? "" : ",", p.name, role_zh, pct(share));
+  }
+  f.title.en = fmt::format("Host phases take {} of the serving loop ({})", pct(host_share),
+                           parts_en);
+  f.title.zh = fmt::format("主机阶段占服务循环的 {}({})", pct(host_share), parts_zh);
 
   f.cause.en = fmt::format(
-      "The device waits while the host picks the next batch and prepares its inputs: it is "
-      "idle {} of the serving window.",
-      pct(idle_share));
-  f.cause.zh = fmt::format("主机挑选下一个批次、准备输入时设备只能等待:设备在服务期间空闲 {}。",
-                           pct(idle_share));
+      "The serving loop's thread works on the host while no device works: {} of {} in {} "
+      "steps. The device is idle {} of the serving window.",
+      dur(host), dur(wall), steps, pct(idle_share));
+  f.cause.zh = fmt::format(
+      "服务循环线程在主机上工作时设备无事可做:{} 个 step 共 {},其中主机阶段 {}。设备在服务期间"
+      "空闲 {}。",
+      steps, dur(wall), dur(host), pct(idle_share));
   if (lock_evidence) {
     f.cause.en += fmt::format(
-        " Lock waits take {} of step time: the scheduler contends with request threads for the "
-        "queue lock.",
-        pct(lock_share));
-    f.cause.zh +=
-        fmt::format("锁等待占 step 时间的 {}:调度线程与请求线程争抢队列锁。", pct(lock_share));
+        " Inside these phases the loop waits for a lock ({}, {} times, {}): it shares the lock "
+        "with the request threads, and whatever runs under it (writing to the clients' "
+        "channels) runs on the loop's time.",
+        ctx.phase_lock_name, ctx.phase_lock_waits, dur(ctx.phase_lock_ns));
+    f.cause.zh += fmt::format(
+        "在这些阶段中循环线程还要等锁({},{} 次,共 {}):它与请求线程共用这把锁,持锁期间做的事"
+        "(写入客户端通道)都占用循环的时间。",
+        ctx.phase_lock_name, ctx.phase_lock_waits, dur(ctx.phase_lock_ns));
   } else if (erratic) {
     f.cause.en += fmt::format(
         " {} is erratic (p99 is {}x p50), the signature of contention on the request queue "
@@ -193,26 +199,30 @@ std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const Diagnosi
                               cfg.select_batch, num(select_tail));
   }
   const std::string queue_en =
-      "replace the locked request queue with a lock-free queue (moodycamel::ConcurrentQueue) so "
-      "arriving requests never block the scheduler";
+      "take the loop off the shared lock: hand requests over a lock-free queue "
+      "(moodycamel::ConcurrentQueue) and give each request its own output channel, so that "
+      "delivering tokens never blocks on, or holds, a lock the request threads use";
   const std::string queue_zh =
-      "将加锁的请求队列换成无锁队列(moodycamel::ConcurrentQueue),使新到请求不再阻塞调度线程";
-  const std::string overlap_en =
-      "overlap scheduling with execution: select and prepare step N+1 while step N runs on the "
-      "device (double-buffer the inputs)";
-  const std::string overlap_zh =
-      "让调度与执行重叠:在设备执行第 N 个 step 时挑选并准备第 N+1 个 step(输入双缓冲)";
+      "让服务循环摆脱共享锁:请求经无锁队列(moodycamel::ConcurrentQueue)交接,每个请求使用独立"
+      "的输出通道,使投递 token 时既不等待、也不持有请求线程使用的锁";
+  const std::string overlap_en = fmt::format(
+      "overlap {} with device execution (run it for one step while the device runs the next; "
+      "double-buffer inputs and outputs), or move it off the loop thread",
+      top.name);
+  const std::string overlap_zh = fmt::format(
+      "让 {} 与设备执行重叠(设备执行下一个 step 时处理当前 step;输入输出双缓冲),或将其移出"
+      "服务循环线程",
+      top.name);
   if (lock_evidence || erratic) {
     f.suggestion.en = fmt::format("First {}; then {}. Expected saving: up to {}.", queue_en,
                                   overlap_en, dur(f.saved_ns));
     f.suggestion.zh =
         fmt::format("首先{};其次{}。预计最多节省 {}。", queue_zh, overlap_zh, dur(f.saved_ns));
   } else {
-    f.suggestion.en =
-        fmt::format("First {}; if the request queue is locked, also {}. Expected saving: up to {}.",
-                    overlap_en, queue_en, dur(f.saved_ns));
-    f.suggestion.zh = fmt::format("首先{};如果请求队列是加锁的,再{}。预计最多节省 {}。", overlap_zh,
-                                  queue_zh, dur(f.saved_ns));
+    f.suggestion.en = fmt::format("{}{}. Expected saving: up to {}.",
+                                  static_cast<char>(std::toupper(overlap_en[0])),
+                                  overlap_en.substr(1), dur(f.saved_ns));
+    f.suggestion.zh = fmt::format("{}。预计最多节省 {}。", overlap_zh, dur(f.saved_ns));
   }
   return {std::move(f)};
 }
@@ -230,6 +240,7 @@ std::vector<Finding> rule_launch_bound(const DiagnosisContext& ctx, const Diagno
   }
   Finding f = diag::make_finding("launch-bound", "", Severity::kWarning);
   f.saved_ns = l.small_gaps_ns;
+  f.evidence.push_back(Evidence::String("saved_basis", "the device's gaps after short kernels"));
   f.view.tab = "timeline";
   f.evidence.push_back(Evidence::Int("kernels", static_cast<int64_t>(l.kernels)));
   f.evidence.push_back(Evidence::Int("short_kernels", static_cast<int64_t>(l.short_kernels)));
@@ -294,6 +305,7 @@ std::vector<Finding> rule_device_imbalance(const DiagnosisContext& ctx,
       diag::make_finding("device-imbalance", (*mx)->label,
                          spread >= 2 * cfg.imbalance ? Severity::kCritical : Severity::kWarning);
   f.saved_ns = max_ns - mean;
+  f.evidence.push_back(Evidence::String("saved_basis", "the busiest device's compute time above the mean"));
   f.view.tab = "timeline";
   f.view.search = (*mx)->label;
   f.evidence.push_back(Evidence::Int("devices", static_cast<int64_t>(devs.size())));
@@ -363,6 +375,7 @@ std::vector<Finding> rule_stragglers(const DiagnosisContext& ctx, const Diagnosi
   const std::string& label = ctx.devices[worst].label;
   Finding f = diag::make_finding("stragglers", label, Severity::kWarning);
   f.saved_ns = lag;
+  f.evidence.push_back(Evidence::String("saved_basis", "the straggler's lag over the others' median"));
   f.view.tab = "timeline";
   f.view.search = label;
   f.evidence.push_back(Evidence::Int("steps", static_cast<int64_t>(considered)));
@@ -432,7 +445,7 @@ std::vector<Finding> rule_communication_share(const DiagnosisContext& ctx,
   f.evidence.push_back(Evidence::String("most_exposed_device", most_exposed->label));
   f.evidence.push_back(Evidence::Int("exposed_ns", exposed));
   f.evidence.push_back(Evidence::String(
-      "saving_basis", "communication not overlapped with compute on the most exposed device"));
+      "saved_basis", "communication not overlapped with compute on the most exposed device"));
   f.title.en = fmt::format("Communication takes {} of device time across {} devices", pct(share),
                            ctx.devices.size());
   f.title.zh = fmt::format("集合通信占 {} 个设备总设备时间的 {}", ctx.devices.size(), pct(share));

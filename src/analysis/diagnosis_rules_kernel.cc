@@ -1,4 +1,4 @@
-// Per-kernel diagnosis rules: dominant kernel, quantization group size, memory-bound kernels,
+// Per-kernel diagnosis rules: dominant kernel, quantization group size, the roofline,
 // small KV-cache blocks, long tails. Pure functions of the context (see diagnosis.h).
 #include <algorithm>
 #include <cmath>
@@ -32,29 +32,30 @@ bool small_blocks(const KernelFacts& k, const DiagnosisConfig& cfg) {
   return k.block_size > 0 && k.block_size <= cfg.block_size_max;
 }
 
-// Time the kernel would take at `fraction` of the peak bandwidth, scaled from the instances that
-// carry a `bytes` arg to all instances. Returns the time saved compared with now (>= 0), or -1
-// when bandwidth cannot be judged.
-int64_t saved_at_bandwidth(const KernelFacts& k, const DeviceSpec* spec, double fraction) {
-  if (spec == nullptr || spec->bandwidth_gbps <= 0 || k.bytes <= 0 || k.bytes_ns <= 0) return -1;
-  const double target_ns = k.bytes / (spec->bandwidth_gbps * fraction);  // GB/s = bytes/ns
-  const double saved = static_cast<double>(k.bytes_ns) - target_ns;
-  if (saved <= 0) return 0;
-  return static_cast<int64_t>(saved * static_cast<double>(k.total_ns) /
-                              static_cast<double>(k.bytes_ns));
+// A wrong knob is the thing to fix first: critical when the change saves a noticeable share of
+// device time.
+Severity knob_severity(const DiagnosisContext& ctx, const DiagnosisConfig& cfg, int64_t saved) {
+  const bool noticeable = ctx.device_total_ns > 0 &&
+                          static_cast<double>(saved) >=
+                              cfg.knob_critical_saving * static_cast<double>(ctx.device_total_ns);
+  return noticeable ? Severity::kCritical : Severity::kWarning;
 }
 
-void add_bandwidth_evidence(Finding* f, const KernelFacts& k, const DeviceSpec* spec,
-                            const std::string& basis) {
-  if (k.bytes <= 0 || k.bytes_ns <= 0) return;
-  const double achieved = k.bytes / static_cast<double>(k.bytes_ns);
-  f->evidence.push_back(Evidence::Double("achieved_gbps", achieved));
-  if (spec != nullptr) {
-    f->evidence.push_back(Evidence::String("device_model", spec->name));
-    f->evidence.push_back(Evidence::String("device_model_basis", basis));
-    f->evidence.push_back(Evidence::Double("peak_gbps", spec->bandwidth_gbps));
-    f->evidence.push_back(Evidence::Double("bandwidth_fraction", achieved / spec->bandwidth_gbps));
+// The roofline and its peak as evidence: which peak, where it came from, how close the kernel is.
+void add_roofline_evidence(Finding* f, const diag::Roofline& r) {
+  if (r.achieved_gbps > 0) f->evidence.push_back(Evidence::Double("achieved_gbps", r.achieved_gbps));
+  if (r.achieved_gflops > 0) {
+    f->evidence.push_back(Evidence::Double("achieved_gflops", r.achieved_gflops));
   }
+  f->evidence.push_back(Evidence::String("device_model", r.spec.name));
+  f->evidence.push_back(Evidence::String("peak_source", r.spec.source));
+  if (!r.spec.method.empty()) f->evidence.push_back(Evidence::String("peak_method", r.spec.method));
+  f->evidence.push_back(Evidence::Double("peak_gbps", r.spec.bandwidth_gbps));
+  if (r.spec.tflops > 0) f->evidence.push_back(Evidence::Double("peak_gflops", r.spec.tflops * 1000));
+  f->evidence.push_back(Evidence::String("bound", r.compute_bound ? "compute" : "memory"));
+  f->evidence.push_back(Evidence::Double("roofline_fraction", r.fraction));
+  if (r.intensity > 0) f->evidence.push_back(Evidence::Double("arithmetic_intensity", r.intensity));
+  if (r.ridge > 0) f->evidence.push_back(Evidence::Double("ridge_point", r.ridge));
 }
 
 // The group-size diagnosis shared by dominant-kernel and quant-group-size: evidence, cause,
@@ -69,6 +70,8 @@ void explain_group_size(const KernelFacts& k, const DiagnosisConfig& cfg, Findin
   const double saved_fraction = (cur - sug) / (1.0 + cur);
   const double param_cut = cur > 0 ? (cur - sug) / cur : 0;
   f->saved_ns = diag::scale_ns(k.total_ns, saved_fraction);
+  f->evidence.push_back(Evidence::String(
+      "saved_basis", "traffic model: scale/zero bytes per weight byte at the two group sizes"));
   f->evidence.push_back(Evidence::Int("group_size", g));
   f->evidence.push_back(Evidence::Int("suggested_group_size", s));
   f->evidence.push_back(Evidence::Double("scale_zero_bytes_per_weight_byte", cur));
@@ -107,20 +110,29 @@ std::vector<Finding> rule_dominant_kernel(const DiagnosisContext& ctx, const Dia
   std::vector<Finding> out;
   for (const KernelFacts& k : ctx.kernels) {
     if (k.share < cfg.dominant_share || k.total_ns <= 0) continue;
-    Finding f = diag::make_finding("dominant-kernel", k.name,
-                                   k.share >= 0.7 ? Severity::kCritical : Severity::kWarning);
+    // A kernel that takes most of the device time is what most LLM steps look like: by itself it
+    // is information. It is a finding when a knob is wrong (group size), or when it is a copy or
+    // a collective (time not spent computing).
+    Finding f = diag::make_finding("dominant-kernel", k.name, Severity::kInfo);
     f.view = flame_view(k.name);
     f.evidence.push_back(Evidence::Double("share", k.share));
     f.evidence.push_back(Evidence::Int("total_ns", k.total_ns));
     f.evidence.push_back(Evidence::Int("count", static_cast<int64_t>(k.count)));
     f.evidence.push_back(Evidence::Int("device_total_ns", ctx.device_total_ns));
+    const DeviceFacts* dev =
+        k.device >= 0 ? &ctx.devices[static_cast<size_t>(k.device)] : nullptr;
     if (small_group(k, cfg)) {
       f.title.en = fmt::format("{} takes {} of device time; its quantization group is {}", k.name,
                                pct(k.share), k.group_size);
       f.title.zh = fmt::format("{} 占设备时间的 {};其量化分组 group_size 为 {}", k.name,
                                pct(k.share), k.group_size);
       explain_group_size(k, cfg, &f);
+      f.severity = knob_severity(ctx, cfg, f.saved_ns);
     } else if (k.copy) {
+      f.severity = Severity::kWarning;
+      f.saved_ns = dev != nullptr ? std::min(k.total_ns, dev->copy_exposed_ns) : 0;
+      f.evidence.push_back(Evidence::String(
+          "saved_basis", "copy time with no other work beside it on the device (overlap hides it)"));
       f.title.en = fmt::format("Memory copies ({}) take {} of device time", k.name, pct(k.share));
       f.title.zh = fmt::format("内存拷贝({})占设备时间的 {}", k.name, pct(k.share));
       f.cause.en =
@@ -130,44 +142,77 @@ std::vector<Finding> rule_dominant_kernel(const DiagnosisContext& ctx, const Dia
       f.cause.zh =
           "数据在主机与设备之间(或设备内部)搬运的时间超过了计算时间;主机与设备间的拷贝受限于"
           "链路(PCIe、HCCS)带宽,远低于设备内存带宽。";
-      f.suggestion.en =
+      f.suggestion.en = fmt::format(
           "Keep data on the device between steps, copy from pinned (page-locked) host memory, "
-          "overlap copies with compute on a separate stream, and copy fewer, larger buffers.";
-      f.suggestion.zh =
+          "overlap copies with compute on a separate stream, and copy fewer, larger buffers. "
+          "Hiding the copies that run alone saves up to {}.",
+          dur(f.saved_ns));
+      f.suggestion.zh = fmt::format(
           "在 step 之间让数据常驻设备,从锁页(pinned)内存拷贝,在独立的流上让拷贝与计算重叠,"
-          "并合并为更少、更大的拷贝。";
+          "并合并为更少、更大的拷贝。隐藏单独运行的拷贝最多可节省 {}。",
+          dur(f.saved_ns));
     } else if (k.collective) {
+      f.severity = Severity::kWarning;
+      f.saved_ns = dev != nullptr ? std::max<int64_t>(0, dev->busy_ns - dev->compute_busy_ns) : 0;
+      f.evidence.push_back(Evidence::String(
+          "saved_basis", "collective time with no compute beside it on the device"));
       f.title.en = fmt::format("Collective {} takes {} of device time", k.name, pct(k.share));
       f.title.zh = fmt::format("集合通信 {} 占设备时间的 {}", k.name, pct(k.share));
       f.cause.en =
           "Devices spend most of their time in communication, which includes waiting for the "
           "slowest device to reach the collective.";
       f.cause.zh = "设备大部分时间花在集合通信上,其中包括等待最慢的设备到达同步点。";
-      f.suggestion.en =
+      f.suggestion.en = fmt::format(
           "Check device balance and stragglers (see those findings), overlap communication "
-          "with computation, and use fewer, larger collectives (fuse small all-reduces).";
-      f.suggestion.zh =
+          "with computation, and use fewer, larger collectives (fuse small all-reduces). Hiding "
+          "the exposed part saves up to {}.",
+          dur(f.saved_ns));
+      f.suggestion.zh = fmt::format(
           "检查设备间负载均衡与掉队设备(见相应诊断),让通信与计算重叠,并合并小的 all-reduce,"
-          "减少集合通信次数。";
+          "减少集合通信次数。隐藏未重叠部分最多可节省 {}。",
+          dur(f.saved_ns));
     } else {
       f.title.en = fmt::format("{} takes {} of device time", k.name, pct(k.share));
       f.title.zh = fmt::format("{} 占设备时间的 {}", k.name, pct(k.share));
       f.cause.en = fmt::format(
           "One kernel bounds the whole run: even making every other kernel free would save at "
-          "most {} (Amdahl's law).",
+          "most {} (Amdahl's law). That alone is normal for LLM serving, where weight GEMMs "
+          "dominate a decode step.",
           pct(1.0 - k.share));
       f.cause.zh = fmt::format(
-          "单个内核决定了整体耗时:即使其他内核全部耗时为零,最多也只能节省 {}(阿姆达尔定律)。",
+          "单个内核决定了整体耗时:即使其他内核全部耗时为零,最多也只能节省 {}(阿姆达尔定律)。"
+          "这在 LLM 推理中很常见:权重 GEMM 本就主导 decode step。",
           pct(1.0 - k.share));
-      f.suggestion.en = fmt::format(
-          "Optimize {} first: check its shapes and arguments, whether it is memory- or "
-          "compute-bound (see the memory-bound finding if any), and whether it can be fused with "
-          "its neighbours. Halving it would save {}.",
-          k.name, dur(k.total_ns / 2));
-      f.suggestion.zh = fmt::format(
-          "优先优化 {}:检查它的形状与参数、属于访存受限还是计算受限(如有访存受限诊断请参考),"
-          "以及能否与相邻内核融合。耗时减半可节省 {}。",
-          k.name, dur(k.total_ns / 2));
+      const std::optional<diag::Roofline> r = diag::roofline(ctx, cfg, k);
+      if (r) {
+        add_roofline_evidence(&f, *r);
+        const Text peak = diag::peak_clause(*r);
+        if (r->fraction >= cfg.bandwidth_high) {
+          f.suggestion.en = fmt::format(
+              "Expected: it runs at {} of its roofline against {}. Only less work helps: fewer "
+              "bytes (smaller types, fusion) or more tokens per weight byte (larger batches).",
+              pct(r->fraction), peak.en);
+          f.suggestion.zh = fmt::format(
+              "属于正常:它达到屋顶线的 {}(依据 {})。只有减少工作量才有效:更少的字节(更小的数据"
+              "类型、融合)或让每字节权重服务更多 token(更大的批次)。",
+              pct(r->fraction), peak.zh);
+        } else {
+          f.suggestion.en = fmt::format(
+              "It runs at {} of its roofline against {}: see the roofline finding for what "
+              "holds it back.",
+              pct(r->fraction), peak.en);
+          f.suggestion.zh = fmt::format("它只达到屋顶线的 {}(依据 {}):原因见屋顶线诊断。",
+                                        pct(r->fraction), peak.zh);
+        }
+      } else {
+        f.suggestion.en =
+            "The trace gives no bytes or flops for it, so how close it runs to the device's "
+            "limits cannot be judged: compare its time with the work it does, check its shapes "
+            "and whether it can be fused with its neighbours.";
+        f.suggestion.zh =
+            "trace 中没有它的 bytes 或 flops 参数,无法判断它离设备极限有多远:请对比其耗时与工作量,"
+            "检查形状参数以及能否与相邻内核融合。";
+      }
     }
     out.push_back(std::move(f));
   }
@@ -189,93 +234,111 @@ std::vector<Finding> rule_quant_group_size(const DiagnosisContext& ctx,
     f.title.zh = fmt::format("{} 的量化分组 group_size 为 {}(占设备时间 {})", k.name, k.group_size,
                              pct(k.share));
     explain_group_size(k, cfg, &f);
+    f.severity = knob_severity(ctx, cfg, f.saved_ns);
     out.push_back(std::move(f));
   }
   return out;
 }
 
-std::vector<Finding> rule_memory_bound(const DiagnosisContext& ctx, const DiagnosisConfig& cfg) {
+std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisConfig& cfg) {
   std::vector<Finding> out;
   for (const KernelFacts& k : ctx.kernels) {
-    // Kernels with a specific cause (small groups, small blocks) are diagnosed by those rules.
-    if (k.share < cfg.min_share || k.bytes <= 0 || k.bytes_ns <= 0 || k.collective || k.copy) {
-      continue;
-    }
+    // Kernels with a specific cause (small groups, small blocks) are diagnosed by those rules;
+    // copies and collectives are bound by links and peers, not by this device's roofs.
+    if (k.share < cfg.min_share || k.collective || k.copy) continue;
     if (small_group(k, cfg) || small_blocks(k, cfg)) continue;
-    std::string basis;
-    const DeviceSpec* spec = diag::device_spec(ctx, cfg, k.device_type, &basis);
-    if (spec == nullptr || spec->bandwidth_gbps <= 0) continue;
-    const double achieved = k.bytes / static_cast<double>(k.bytes_ns);
-    const double fraction = achieved / spec->bandwidth_gbps;
-    const bool has_flops = k.flops > 0 && k.flops_ns > 0;
-    const double intensity = has_flops ? k.flops / k.bytes : 0;
-    const double ridge = spec->tflops > 0 ? spec->tflops * 1000.0 / spec->bandwidth_gbps : 0;
-    if (has_flops && ridge > 0 && intensity >= ridge) continue;  // compute-bound: not this rule
-    const bool at_roof = fraction >= cfg.bandwidth_high;
-    const bool inefficient = fraction < cfg.bandwidth_low;
-    if (!at_roof && !inefficient) continue;
-
-    Finding f =
-        diag::make_finding("memory-bound", k.name, at_roof ? Severity::kInfo : Severity::kWarning);
+    const std::optional<diag::Roofline> r = diag::roofline(ctx, cfg, k);
+    if (!r) continue;
+    const bool at_roof = r->fraction >= cfg.bandwidth_high;
+    const bool far = r->fraction < cfg.bandwidth_low;
+    if (!at_roof && !far) continue;
+    // A verdict against a guessed peak is information only: it would flip with the guess.
+    const Severity severity = far && r->trusted ? Severity::kWarning : Severity::kInfo;
+    Finding f = diag::make_finding("roofline", k.name, severity);
     f.view = flame_view(k.name);
     f.evidence.push_back(Evidence::Double("share", k.share));
     f.evidence.push_back(Evidence::Int("total_ns", k.total_ns));
-    f.evidence.push_back(Evidence::Double("bytes", k.bytes));
-    add_bandwidth_evidence(&f, k, spec, basis);
-    if (has_flops) {
-      f.evidence.push_back(Evidence::Double("arithmetic_intensity", intensity));
-      f.evidence.push_back(Evidence::Double("ridge_point", ridge));
+    if (k.bytes > 0) f.evidence.push_back(Evidence::Double("bytes", k.bytes));
+    if (k.flops > 0) f.evidence.push_back(Evidence::Double("flops", k.flops));
+    add_roofline_evidence(&f, *r);
+    const Text peak = diag::peak_clause(*r);
+    const bool compute = r->compute_bound;
+    const std::string roof_en = compute ? "compute" : "memory";
+    const std::string roof_zh = compute ? "计算" : "访存";
+    std::string rates_en;
+    std::string rates_zh;
+    if (r->achieved_gbps > 0) {
+      rates_en = fmt::format("{} GB/s", num(r->achieved_gbps));
+      rates_zh = rates_en;
     }
-    const std::string where = fmt::format("{} GB/s, {} of the {} GB/s peak of {}", num(achieved),
-                                          pct(fraction), num(spec->bandwidth_gbps), spec->name);
-    const std::string where_zh = fmt::format("{} GB/s,为 {} 峰值 {} GB/s 的 {}", num(achieved),
-                                             spec->name, num(spec->bandwidth_gbps), pct(fraction));
-    const std::string ai_en =
-        has_flops ? fmt::format(
-                        " Its arithmetic intensity ({} flop/byte) is below the ridge "
-                        "point ({} flop/byte): memory, not compute, limits it.",
-                        num(intensity), num(ridge))
-                  : std::string(" (No flops arg: compute-bound cannot be ruled out.)");
-    const std::string ai_zh = has_flops
-                                  ? fmt::format(
-                                        "其算术强度({} flop/字节)低于屋顶线拐点({} flop/字节):"
-                                        "受限于访存而非计算。",
-                                        num(intensity), num(ridge))
-                                  : std::string("(缺少 flops 参数,无法排除计算受限。)");
+    if (r->achieved_gflops > 0) {
+      rates_en += fmt::format("{}{} GFLOPS", rates_en.empty() ? "" : " and ", num(r->achieved_gflops));
+      rates_zh += fmt::format("{}{} GFLOPS", rates_zh.empty() ? "" : "、", num(r->achieved_gflops));
+    }
+    std::string ai_en;
+    std::string ai_zh;
+    if (r->intensity > 0 && r->ridge > 0) {
+      ai_en = fmt::format(" Its arithmetic intensity is {} flop/byte, {} the ridge point ({}).",
+                          num(r->intensity), compute ? "above" : "below", num(r->ridge));
+      ai_zh = fmt::format("其算术强度为 {} flop/字节,{}屋顶线拐点({})。", num(r->intensity),
+                          compute ? "高于" : "低于", num(r->ridge));
+    }
     if (at_roof) {
-      f.title.en =
-          fmt::format("{} is memory-bound at the bandwidth roof ({})", k.name, pct(fraction));
-      f.title.zh = fmt::format("{} 访存受限,已接近带宽上限({})", k.name, pct(fraction));
-      f.cause.en = fmt::format("It moves data at {}.{}", where, ai_en);
-      f.cause.zh = fmt::format("其访存带宽达到 {}。{}", where_zh, ai_zh);
+      f.title.en = fmt::format("{} runs at its {} roof ({} of the roofline)", k.name, roof_en,
+                               pct(r->fraction));
+      f.title.zh = fmt::format("{} 已达{}屋顶线(屋顶线的 {})", k.name, roof_zh, pct(r->fraction));
+      f.cause.en = fmt::format("It reaches {} against {}.{}", rates_en, peak.en, ai_en);
+      f.cause.zh = fmt::format("它达到 {},依据 {}。{}", rates_zh, peak.zh, ai_zh);
       f.suggestion.en =
-          "Only moving fewer bytes helps: fuse it with its producer or consumer, use a smaller "
-          "data type (fp16/int8 KV cache, int4 weights), or batch more tokens per step so each "
-          "weight byte serves more tokens.";
+          compute ? "Expected: only less work helps — fewer flops (a cheaper algorithm, skipping "
+                    "padding) or a faster data type (int8/fp8 where accuracy allows)."
+                  : "Expected: only fewer bytes help — fuse it with its producer or consumer, use "
+                    "a smaller data type (fp16/int8 KV cache, int4 weights), or batch more tokens "
+                    "per step so each weight byte serves more tokens.";
       f.suggestion.zh =
-          "只有减少搬运的数据量才有效:与上下游内核融合、使用更小的数据类型(fp16/int8 KV "
-          "cache、int4 权重),或每个 step 合并更多 token,让每字节权重服务更多 token。";
+          compute ? "属于正常:只有减少工作量才有效——更少的计算(更省的算法、跳过填充)或更快的数据"
+                    "类型(精度允许时用 int8/fp8)。"
+                  : "属于正常:只有减少字节才有效——与上下游内核融合、使用更小的数据类型(fp16/int8 "
+                    "KV cache、int4 权重),或每个 step 合并更多 token,让每字节权重服务更多 token。";
     } else {
-      // An upper bound: all of the shortfall blamed on the access pattern.
-      f.saved_ns = std::max<int64_t>(0, saved_at_bandwidth(k, spec, cfg.bandwidth_high));
+      // An upper bound: all of the shortfall blamed on the kernel, none on the peak.
+      f.saved_ns = std::max<int64_t>(
+          0, diag::scale_ns(k.total_ns, 1.0 - r->fraction / cfg.bandwidth_high));
       f.evidence.push_back(Evidence::String(
-          "saved_basis", fmt::format("upper bound: bytes at {} of peak", pct(cfg.bandwidth_high))));
-      f.title.en = fmt::format("{} is memory-bound but reaches only {} of peak bandwidth", k.name,
-                               pct(fraction));
-      f.title.zh = fmt::format("{} 访存受限,但只达到峰值带宽的 {}", k.name, pct(fraction));
-      f.cause.en = fmt::format(
-          "It moves data at only {}.{} Loads that are small, strided or random are limited by "
-          "latency rather than bandwidth.",
-          where, ai_en);
-      f.cause.zh = fmt::format("其访存带宽只有 {}。{}小块、跨步或随机的访存受延迟而非带宽限制。",
-                               where_zh, ai_zh);
+          "saved_basis", fmt::format("upper bound: the kernel at {} of its roofline",
+                                     pct(cfg.bandwidth_high))));
+      f.title.en = fmt::format("{} runs at only {} of its {} roof", k.name, pct(r->fraction),
+                               roof_en);
+      f.title.zh = fmt::format("{} 只达到{}屋顶线的 {}", k.name, roof_zh, pct(r->fraction));
+      const std::string why_en =
+          compute ? " Compute limits it, yet it issues few of the fused multiply-adds the peak "
+                    "counts: other instructions take the time — unpacking quantized weights, "
+                    "scalar or narrow-vector code, poor register reuse."
+                  : " Loads that are small, strided or random are limited by latency rather "
+                    "than bandwidth.";
+      const std::string why_zh =
+          compute ? "受限于计算,但它执行的乘加指令远少于峰值所计:时间花在其他指令上——量化权重"
+                    "解包、标量或窄向量代码、寄存器复用差。"
+                  : "小块、跨步或随机的访存受延迟而非带宽限制。";
+      const std::string trust_en =
+          r->trusted ? "" : " The peak is assumed, so this is information until it is measured.";
+      const std::string trust_zh = r->trusted ? "" : "峰值为假定值,测得实际峰值之前仅供参考。";
+      f.cause.en = fmt::format("It reaches {} against {}.{}{}{}", rates_en, peak.en, ai_en, why_en,
+                               trust_en);
+      f.cause.zh = fmt::format("它只达到 {},依据 {}。{}{}{}", rates_zh, peak.zh, ai_zh, why_zh,
+                               trust_zh);
       f.suggestion.en = fmt::format(
-          "Make loads contiguous and larger: vectorize and coalesce accesses, use larger tiles or "
-          "blocks, prefetch the next tile. At {} of peak it would save about {}.",
+          "{} At {} of its roofline it would save up to {}.",
+          compute ? "Use the widest vector instructions the device has (the measured peak uses "
+                    "them), a tuned kernel library, and dequantize once per tile into registers."
+                  : "Make loads contiguous and larger: vectorize and coalesce accesses, use "
+                    "larger tiles or blocks, prefetch the next tile.",
           pct(cfg.bandwidth_high), dur(f.saved_ns));
       f.suggestion.zh = fmt::format(
-          "让访存连续且粒度更大:向量化/合并访存、使用更大的 tile 或 block、预取下一块数据。"
-          "达到峰值的 {} 时约可节省 {}。",
+          "{}达到屋顶线的 {} 时最多可节省 {}。",
+          compute ? "使用设备支持的最宽向量指令(实测峰值即用这些指令)、经过调优的内核库,并在寄存器中"
+                    "按 tile 一次性反量化。"
+                  : "让访存连续且粒度更大:向量化/合并访存、使用更大的 tile 或 block、预取下一块数据。",
           pct(cfg.bandwidth_high), dur(f.saved_ns));
     }
     out.push_back(std::move(f));
@@ -297,9 +360,8 @@ std::vector<Finding> rule_small_kv_blocks(const DiagnosisContext& ctx, const Dia
     f.evidence.push_back(Evidence::Int("suggested_block_size", s));
     f.evidence.push_back(
         Evidence::Double("block_loads_ratio", static_cast<double>(b) / static_cast<double>(s)));
-    std::string basis;
-    const DeviceSpec* spec = diag::device_spec(ctx, cfg, k.device_type, &basis);
-    add_bandwidth_evidence(&f, k, spec, basis);
+    const std::optional<diag::Roofline> r = diag::roofline(ctx, cfg, k);
+    if (r) add_roofline_evidence(&f, *r);
     // Saving model: a fixed cost per block (table lookup, a new scattered address) on top of
     // streaming its bytes. Going from b to s tokens per block removes (1 − b/s) of those costs.
     // The share of time they take is the shortfall from the attainable bandwidth when bytes are
@@ -308,24 +370,23 @@ std::vector<Finding> rule_small_kv_blocks(const DiagnosisContext& ctx, const Dia
     double overhead = cfg.block_overhead_max;
     std::string bw_en;
     std::string bw_zh;
-    const bool measured =
-        spec != nullptr && spec->bandwidth_gbps > 0 && k.bytes > 0 && k.bytes_ns > 0;
+    const bool measured = r && r->achieved_gbps > 0;
     if (measured) {
-      const double achieved = k.bytes / static_cast<double>(k.bytes_ns);
-      const double attainable = spec->bandwidth_gbps * cfg.bandwidth_high;
-      overhead = std::clamp(1.0 - achieved / attainable, 0.0, cfg.block_overhead_max);
-      bw_en =
-          fmt::format(" It reaches {} GB/s, {} of the {} GB/s peak of {}.", num(achieved),
-                      pct(achieved / spec->bandwidth_gbps), num(spec->bandwidth_gbps), spec->name);
-      bw_zh =
-          fmt::format("其带宽为 {} GB/s,只有 {} 峰值 {} GB/s 的 {}。", num(achieved), spec->name,
-                      num(spec->bandwidth_gbps), pct(achieved / spec->bandwidth_gbps));
+      const double fraction = r->achieved_gbps / r->spec.bandwidth_gbps;
+      overhead = std::clamp(1.0 - fraction / cfg.bandwidth_high, 0.0, cfg.block_overhead_max);
+      const Text peak = diag::peak_clause(*r);
+      bw_en = fmt::format(" It reaches {} GB/s, {} of {}.", num(r->achieved_gbps), pct(fraction),
+                          peak.en);
+      bw_zh = fmt::format("其带宽为 {} GB/s,为{}的 {}。", num(r->achieved_gbps), peak.zh,
+                          pct(fraction));
     }
     f.saved_ns = diag::scale_ns(k.total_ns, fewer * overhead);
     const int64_t saved = f.saved_ns;
     f.evidence.push_back(Evidence::Double("block_overhead_share", overhead));
     f.evidence.push_back(Evidence::String(
-        "saved_basis", measured ? "bandwidth shortfall, capped" : "assumed block overhead"));
+        "saved_basis", measured ? "per-block costs: bandwidth shortfall, capped"
+                                : "per-block costs: assumed share of the kernel's time"));
+    f.severity = knob_severity(ctx, cfg, f.saved_ns);
     f.title.en = fmt::format("{} loads the KV cache in blocks of {} tokens ({} of device time)",
                              k.name, b, pct(k.share));
     f.title.zh =
@@ -393,6 +454,8 @@ std::vector<Finding> rule_long_tail(const DiagnosisContext& ctx, const Diagnosis
     }
     Finding f = diag::make_finding("long-tail", k.name, Severity::kWarning);
     f.saved_ns = excess;
+    f.evidence.push_back(
+        Evidence::String("saved_basis", "slow instances brought down to the shape's p50"));
     f.view.tab = "timeline";
     f.view.search = k.name;
     f.evidence.push_back(Evidence::Int("p50_ns", p50));

@@ -3,6 +3,7 @@
 
 #include <functional>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -89,7 +90,8 @@ TEST(DominantKernelRule, GenericWhenNoGroupOrLargeGroup) {
   two_kernels(store, "FlashAttention", 0.6, {{"group_size", 128}});
   const auto out = rule_dominant_kernel(context_of(store), DiagnosisConfig{});
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].severity, Severity::kWarning);
+  // Most of the device time in one kernel is what LLM steps look like: information.
+  EXPECT_EQ(out[0].severity, Severity::kInfo);
   EXPECT_EQ(out[0].title.en, "FlashAttention takes 60% of device time");
   EXPECT_EQ(out[0].find("group_size"), nullptr);
   EXPECT_EQ(out[0].saved_ns, 0);
@@ -132,53 +134,134 @@ TEST(QuantGroupSizeRule, TriggersForNonDominantKernelsOverMinShare) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// memory-bound / small-kv-blocks
+// roofline / small-kv-blocks
 
-TEST(MemoryBoundRule, AtTheRoofAndFarBelowIt) {
-  // CPU peak 50 GB/s = 50 bytes/ns. A 300 µs kernel moving 13.5 MB runs at 45 GB/s (90 %).
+// Peaks measured on the host that recorded the trace, as the profiler writes them.
+void measured_cpu(TraceStore& store, double gbps, double gflops) {
+  store.writer().set_metadata(
+      "device_peaks", fmt::format("{{\"CPU\":{{\"bandwidth_gbps\":{},\"gflops\":{},\"method\":"
+                                  "\"triad and FMA on the test host\"}}}}",
+                                  gbps, gflops));
+}
+
+TEST(RooflineRule, AtTheRoofAndFarBelowItAgainstMeasuredPeaks) {
+  // Measured 50 GB/s = 50 bytes/ns. A 300 µs kernel moving 13.5 MB runs at 45 GB/s (90 %).
   TraceStore roof;
+  measured_cpu(roof, 50, 1000);
   two_kernels(roof, "Gemv", 0.3, {{"bytes", 13.5e6}}, DeviceType::kCpu);
-  auto out = rule_memory_bound(context_of(roof), DiagnosisConfig{});
+  auto out = rule_roofline(context_of(roof), DiagnosisConfig{});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].severity, Severity::kInfo);
   EXPECT_NEAR(ev(out[0], "achieved_gbps"), 45.0, 1e-9);
-  EXPECT_NEAR(ev(out[0], "bandwidth_fraction"), 0.9, 1e-9);
-  EXPECT_EQ(out[0].find("device_model")->s, "CPU");
+  EXPECT_NEAR(ev(out[0], "roofline_fraction"), 0.9, 1e-9);
+  EXPECT_EQ(out[0].find("bound")->s, "memory");
+  EXPECT_EQ(out[0].find("peak_source")->s, "measured");
+  EXPECT_EQ(out[0].find("peak_method")->s, "triad and FMA on the test host");
+  EXPECT_NE(out[0].cause.en.find("the measured peaks of this CPU"), std::string::npos);
   EXPECT_EQ(out[0].saved_ns, 0);
 
-  // 1.5 MB in 300 µs: 5 GB/s, 10 % of peak. At 70 % it would take 1.5e6 / 35 ns.
+  // 1.5 MB in 300 µs: 5 GB/s, 10 % of peak. At 70 % of the roof it would take 1/7 of the time.
   TraceStore slow;
+  measured_cpu(slow, 50, 1000);
   two_kernels(slow, "Gather", 0.3, {{"bytes", 1.5e6}}, DeviceType::kCpu);
-  out = rule_memory_bound(context_of(slow), DiagnosisConfig{});
+  out = rule_roofline(context_of(slow), DiagnosisConfig{});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].severity, Severity::kWarning);
-  const double per_instance = 300000.0 - 1.5e6 / 35.0;
-  EXPECT_NEAR(static_cast<double>(out[0].saved_ns), per_instance * 100, 100);
+  EXPECT_NEAR(static_cast<double>(out[0].saved_ns), 30000000.0 * (1 - 0.1 / 0.7), 100);
+  EXPECT_NE(out[0].find("saved_basis"), nullptr);
 
-  // 25 GB/s: neither at the roof nor inefficient.
+  // 25 GB/s: neither at the roof nor far below it.
   TraceStore middle;
+  measured_cpu(middle, 50, 1000);
   two_kernels(middle, "Gemv", 0.3, {{"bytes", 7.5e6}}, DeviceType::kCpu);
-  EXPECT_TRUE(rule_memory_bound(context_of(middle), DiagnosisConfig{}).empty());
+  EXPECT_TRUE(rule_roofline(context_of(middle), DiagnosisConfig{}).empty());
 }
 
-TEST(MemoryBoundRule, ComputeBoundKernelsAndDeviceOverride) {
-  // High arithmetic intensity: compute-bound, not this rule's business.
+TEST(RooflineRule, AGuessedPeakGivesInformationOnly) {
+  // No measurement and no model: the generic CPU row is a guess, so far below it is info.
+  TraceStore slow;
+  two_kernels(slow, "Gather", 0.3, {{"bytes", 1.5e6}}, DeviceType::kCpu);
+  const auto out = rule_roofline(context_of(slow), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].severity, Severity::kInfo);
+  EXPECT_EQ(out[0].find("peak_source")->s, "assumed");
+  EXPECT_NE(out[0].cause.en.find("huoyan calibrate"), std::string::npos);
+}
+
+TEST(RooflineRule, ComputeRoofAndOverrides) {
+  // 1.5 GFLOP in 300 µs = 5000 GFLOPS against a measured 10 TFLOPS and 50 GB/s: intensity 1000
+  // flop/byte is above the ridge (200), so the compute roof binds, at 50 %: neither case.
   TraceStore compute;
+  measured_cpu(compute, 50, 10000);
   two_kernels(compute, "Gemm", 0.3, {{"bytes", 1.5e6}, {"flops", 1.5e9}}, DeviceType::kCpu);
-  EXPECT_TRUE(rule_memory_bound(context_of(compute), DiagnosisConfig{}).empty());
-  // The configured device model replaces the type's default: 45 GB/s on an H100 is far below.
+  EXPECT_TRUE(rule_roofline(context_of(compute), DiagnosisConfig{}).empty());
+  // Against 100 TFLOPS and 500 GB/s it runs at 5 % of the compute roof (1 % of the memory
+  // roof): far below.
+  TraceStore far;
+  measured_cpu(far, 500, 100000);
+  two_kernels(far, "Gemm", 0.3, {{"bytes", 1.5e6}, {"flops", 1.5e9}}, DeviceType::kCpu);
+  auto out = rule_roofline(context_of(far), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].find("bound")->s, "compute");
+  EXPECT_EQ(out[0].severity, Severity::kWarning);
+  EXPECT_NEAR(ev(out[0], "roofline_fraction"), 0.05, 1e-9);
+
+  // The rules file's `device` replaces everything: 45 GB/s on an H100 is far below.
   TraceStore roof;
+  measured_cpu(roof, 50, 1000);
   two_kernels(roof, "Gemv", 0.3, {{"bytes", 13.5e6}}, DeviceType::kCpu);
   DiagnosisConfig h100;
   h100.device = "H100";
-  const auto out = rule_memory_bound(context_of(roof), h100);
+  out = rule_roofline(context_of(roof), h100);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].find("device_model")->s, "H100");
-  EXPECT_EQ(out[0].find("device_model_basis")->s, "configured");
+  EXPECT_EQ(out[0].find("peak_source")->s, "rules file");
   EXPECT_EQ(out[0].severity, Severity::kWarning);
+
+  // A rules-file "CPU" entry overrides the measurement.
+  DiagnosisConfig mine;
+  DeviceSpec cpu{"CPU", 45, 1, "rules file", ""};
+  mine.devices.push_back(cpu);
+  out = rule_roofline(context_of(roof), mine);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].find("peak_source")->s, "rules file");
+  EXPECT_NEAR(ev(out[0], "roofline_fraction"), 1.0, 1e-9);
 }
 
-TEST(MemoryBoundRule, CopiesAreLinkBoundAndAnnotationsAreNotKernels) {
+TEST(RooflineRule, InstancesSideBySideCountOnceAtDeviceLevel) {
+  // Two worker streams of one CPU each run half of a GEMV at the same time: each instance moves
+  // 6.75 MB in 300 µs (22.5 GB/s), the device 45 GB/s.
+  TraceStore store;
+  measured_cpu(store, 50, 1000);
+  TraceBuilder b(store);
+  const TrackId w0 = b.stream(0, 1, DeviceType::kCpu);
+  const TrackId w1 = b.stream(0, 2, DeviceType::kCpu);
+  for (int i = 0; i < 100; ++i) {
+    b.kernel(w0, "Gemv", i * 400000, 300000, 0, {{"bytes", 6.75e6}});
+    b.kernel(w1, "Gemv", i * 400000, 300000, 0, {{"bytes", 6.75e6}});
+  }
+  const auto out = rule_roofline(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NEAR(ev(out[0], "achieved_gbps"), 45.0, 1e-9);
+  EXPECT_EQ(out[0].severity, Severity::kInfo);
+}
+
+TEST(DeviceModels, FromDevicePropertiesAndProcessLabels) {
+  TraceStore store;
+  store.writer().set_metadata("deviceProperties",
+                              R"([{"id":0,"name":"NVIDIA H100 80GB HBM3"},{"id":1,"name":"x"}])");
+  two_kernels(store, "Gemv", 0.3, {{"bytes", 13.5e6}}, DeviceType::kGpu);
+  const auto ctx = context_of(store);
+  ASSERT_FALSE(ctx.devices.empty());
+  EXPECT_EQ(ctx.devices[0].model, "NVIDIA H100 80GB HBM3");
+  const auto peaks = peaks_in_use(ctx, DiagnosisConfig{});
+  ASSERT_EQ(peaks.size(), 1u);
+  EXPECT_EQ(peaks[0].spec.name, "H100");
+  EXPECT_EQ(peaks[0].spec.source, "datasheet");
+  EXPECT_TRUE(peaks[0].trusted);
+}
+
+TEST(RooflineRule, CopiesAreLinkBoundAndAnnotationsAreNotKernels) {
   TraceStore store;
   TraceBuilder b(store);
   const TrackId s = b.stream(0, 7, DeviceType::kGpu);
@@ -192,7 +275,7 @@ TEST(MemoryBoundRule, CopiesAreLinkBoundAndAnnotationsAreNotKernels) {
   EXPECT_EQ(ctx.kernel("ProfilerStep#1"), nullptr);
   EXPECT_TRUE(ctx.kernel("Memcpy HtoD (Pageable -> Device)")->copy);
   // 12.5 GB/s is 0.6 % of an A100's HBM, but a copy is bound by PCIe: not this rule's case.
-  EXPECT_TRUE(rule_memory_bound(ctx, DiagnosisConfig{}).empty());
+  EXPECT_TRUE(rule_roofline(ctx, DiagnosisConfig{}).empty());
   const auto out = rule_dominant_kernel(ctx, DiagnosisConfig{});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].title.en,
@@ -215,20 +298,20 @@ TEST(SmallKvBlocksRule, SuggestsLargerBlocksWithOrWithoutBandwidth) {
   EXPECT_DOUBLE_EQ(ev(f, "block_loads_ratio"), 0.25);
   // 4 GB/s against 35 attainable: the shortfall (89 %) is capped at 30 %; 3/4 of the block
   // costs go away.
-  EXPECT_EQ(f.find("saved_basis")->s, "bandwidth shortfall, capped");
+  EXPECT_EQ(f.find("saved_basis")->s, "per-block costs: bandwidth shortfall, capped");
   EXPECT_DOUBLE_EQ(ev(f, "block_overhead_share"), 0.3);
   EXPECT_NEAR(static_cast<double>(f.saved_ns), 25000000 * 0.75 * 0.3, 1);
   EXPECT_NE(f.suggestion.en.find("block_size 32"), std::string::npos);
   EXPECT_NE(f.suggestion.zh.find("block_size 调整为 32"), std::string::npos);
-  // Memory-bound leaves it to this rule.
-  EXPECT_TRUE(rule_memory_bound(context_of(store), DiagnosisConfig{}).empty());
+  // The roofline rule leaves it to this one.
+  EXPECT_TRUE(rule_roofline(context_of(store), DiagnosisConfig{}).empty());
 
   TraceStore no_bytes;
   two_kernels(no_bytes, "PagedAttention", 0.25, {{"block_size", 4}});
   out = rule_small_kv_blocks(context_of(no_bytes), DiagnosisConfig{});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_NEAR(static_cast<double>(out[0].saved_ns), 25000000 * 0.875 * 0.3, 1);
-  EXPECT_EQ(out[0].find("saved_basis")->s, "assumed block overhead");
+  EXPECT_EQ(out[0].find("saved_basis")->s, "per-block costs: assumed share of the kernel's time");
 
   TraceStore fine;
   two_kernels(fine, "PagedAttention", 0.25, {{"block_size", 16}});
@@ -261,10 +344,14 @@ TEST(HostBoundRule, SchedulingShareAndLockEvidence) {
   EXPECT_EQ(f.id, "host-bound");
   // Step: 50 µs host + 3 kernels (85 µs) + 3 gaps (3 µs) = 138 µs.
   EXPECT_NEAR(ev(f, "host_share"), 50.0 / 138.0, 1e-9);
-  EXPECT_NEAR(ev(f, "select_batch_share"), 40.0 / 138.0, 1e-9);
+  EXPECT_NEAR(ev(f, "phase.select_batch"), 40.0 / 138.0, 1e-9);
+  EXPECT_NEAR(ev(f, "phase.prepare_inputs"), 10.0 / 138.0, 1e-9);
   EXPECT_NEAR(ev(f, "lock_wait_share"), 20.0 / 138.0, 1e-9);
   EXPECT_GT(ev(f, "device_idle_share"), 0.3);
-  EXPECT_NE(f.cause.en.find("Lock waits"), std::string::npos);
+  EXPECT_EQ(f.find("lock_span")->s, "queue_lock_wait");
+  EXPECT_EQ(f.severity, Severity::kCritical);  // host-heavy with a lock inside
+  EXPECT_NE(f.title.en.find("select_batch (scheduling) 29%"), std::string::npos) << f.title.en;
+  EXPECT_NE(f.cause.en.find("waits for a lock (queue_lock_wait"), std::string::npos);
   EXPECT_NE(f.suggestion.en.find("moodycamel::ConcurrentQueue"), std::string::npos);
   EXPECT_NE(f.suggestion.zh.find("moodycamel::ConcurrentQueue"), std::string::npos);
   EXPECT_NE(f.suggestion.en.find("step N+1"), std::string::npos);
@@ -314,8 +401,8 @@ TEST(HostBoundRule, CountsSchedulingBetweenSteps) {
   const auto out = rule_host_bound(context_of(store), DiagnosisConfig{});
   ASSERT_EQ(out.size(), 1u);
   // 50 µs of select_batch per 150 µs of loop, though no select_batch span is in a step.
-  EXPECT_NEAR(ev(out[0], "select_batch_share"), 50.0 / 150.0, 1e-9);
-  EXPECT_EQ(ev(out[0], "step_time_ns"), 40 * 150000);
+  EXPECT_NEAR(ev(out[0], "phase.select_batch"), 50.0 / 150.0, 1e-9);
+  EXPECT_EQ(ev(out[0], "loop_time_ns"), 40 * 150000);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,7 +416,7 @@ TEST(LockContentionRule, WaitsOfTheLoopThread) {
   const Finding& f = out[0];
   EXPECT_EQ(f.id, "lock-contention");
   EXPECT_EQ(f.subject, "queue_lock_wait");
-  EXPECT_EQ(f.severity, Severity::kWarning);  // 8.9 %: under 4 × lock_share
+  EXPECT_EQ(f.severity, Severity::kCritical);  // a lock the loop waits for: fix it first
   EXPECT_EQ(ev(f, "lock_waits"), 40);
   EXPECT_EQ(ev(f, "lock_wait_ns"), 400000);
   EXPECT_EQ(ev(f, "mean_lock_wait_ns"), 10000);

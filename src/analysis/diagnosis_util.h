@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,11 +20,33 @@ std::string num(double v);
 
 Finding make_finding(std::string id, std::string subject, Severity severity);
 
-// The peak figures that apply to a device type: the configured model (config.device), else the
-// trace's metadata model, else the type's default. `basis` says which ("configured",
-// "metadata", "default for NPU"). Null when the type has no default and nothing matched.
-const DeviceSpec* device_spec(const DiagnosisContext& ctx, const DiagnosisConfig& cfg,
-                              DeviceType type, std::string* basis);
+// The peak figures that apply to a device (index into ctx.devices; -1: the first of `type`), in
+// this order: the rules file's `device`; a rules-file `devices` entry for the device's model (or
+// "CPU" for CPUs); the measured peaks recorded with the trace; the built-in row of the model the
+// trace names; else the type's generic row, marked "assumed". Null when nothing applies.
+// `spec.source` says which.
+std::optional<DeviceSpec> device_spec(const DiagnosisContext& ctx, const DiagnosisConfig& cfg,
+                                      int32_t device, DeviceType type);
+
+// A kernel against its device's roofline, from the instances that carry `bytes`/`flops` args.
+// Rates are device-level: work over the kernel's busy time (instances side by side on several
+// streams count once).
+struct Roofline {
+  DeviceSpec spec;
+  bool trusted = false;      // spec is not "assumed"
+  double achieved_gbps = 0;  // 0 without bytes
+  double achieved_gflops = 0;  // 0 without flops
+  double intensity = 0;      // flop/byte (0 unless both)
+  double ridge = 0;          // flop/byte where the two roofs meet (0 without a compute peak)
+  bool compute_bound = false;  // the compute roof is the longer one
+  double fraction = 0;       // time at the roof / measured time (1 = at the roof)
+  int64_t measured_ns = 0;   // the kernel's device time (all instances)
+};
+std::optional<Roofline> roofline(const DiagnosisContext& ctx, const DiagnosisConfig& cfg,
+                                 const KernelFacts& k);
+// "the measured 27.0 GB/s / 300 GFLOPS of CPU (triad …)", "the datasheet 2039 GB/s of A100": a
+// clause naming the peak and its source, in each language.
+Text peak_clause(const Roofline& r);
 
 // Scale+zero bytes per weight byte at a group size.
 double quant_overhead(const DiagnosisConfig& cfg, int64_t group_size);

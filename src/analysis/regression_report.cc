@@ -89,14 +89,14 @@ struct Labels {
 };
 
 const Labels& labels(Lang lang) {
-  static const Labels en{"diagnosis (ranked by estimated saving)",
+  static const Labels en{"diagnosis (ranked by severity, then estimated saving)",
                          "no findings",
                          "cause",
                          "suggestion",
                          "saving",
                          "evidence"};
   static const Labels zh{
-      "诊断(按预计节省时间排序)", "未发现问题", "原因", "建议", "预计节省", "证据"};
+      "诊断(按严重程度、再按预计节省时间排序)", "未发现问题", "原因", "建议", "预计节省", "证据"};
   return lang == Lang::kZh ? zh : en;
 }
 

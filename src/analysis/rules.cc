@@ -228,6 +228,8 @@ bool diagnosis_field(DiagnosisConfig& config, std::string_view key, element valu
   static constexpr Field kFields[] = {
       {"min_share", [](D& d, element v) { d.min_share = share(v); }},
       {"dominant_share", [](D& d, element v) { d.dominant_share = share(v); }},
+      {"knob_critical_saving", [](D& d, element v) { d.knob_critical_saving = share(v); }},
+      {"min_saving", [](D& d, element v) { d.min_saving = share(v); }},
       {"group_size_min", [](D& d, element v) { d.group_size_min = count(v); }},
       {"group_size_suggested", [](D& d, element v) { d.group_size_suggested = count(v); }},
       {"quant_param_bytes", [](D& d, element v) { d.quant_param_bytes = positive(v); }},
@@ -318,6 +320,7 @@ KernelBudget kernel_budget(element e, const std::string& where) {
 
 void device_entry(element e, const std::string& where, std::vector<DeviceSpec>* devices) {
   DeviceSpec spec;
+  spec.source = "rules file";
   for_each_key(e, where, [&](std::string_view k, element x) {
     if (k == "name") {
       spec.name = text(x);

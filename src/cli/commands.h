@@ -39,6 +39,14 @@ struct ServeArgs {
 };
 int run_serve(const ServeArgs& args);
 
+struct CalibrateArgs {
+  bool json = false;
+  bool cached = false;  // print the cached figures when there are some, else measure
+  bool no_save = false;
+  int threads = 0;  // 0: every hardware thread
+};
+int run_calibrate(const CalibrateArgs& args);
+
 struct FormatsArgs {
   bool json = false;
 };

@@ -137,6 +137,18 @@ int main(int argc, char** argv) {
   auto* f = app.add_subcommand("formats", "List the input formats and folder layouts huoyan reads");
   f->add_flag("--json", formats.json, "Print one JSON array of {kind,name,description}");
 
+  CalibrateArgs calibrate;
+  auto* k = app.add_subcommand(
+      "calibrate",
+      "Measure this host's CPU peaks (memory bandwidth, fp32 FMA throughput) for the diagnosis' "
+      "roofline, print them and cache them (the profiler records them with every profile)");
+  k->add_flag("--json", calibrate.json, "Print the figures as one JSON object");
+  k->add_flag("--cached", calibrate.cached,
+              "Print the cached figures of this host if there are some, else measure");
+  k->add_flag("--no-save", calibrate.no_save, "Do not write the cache");
+  k->add_option("--threads", calibrate.threads, "Threads to measure with (default: all)")
+      ->check(CLI::Range(1, 4096));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -155,5 +167,6 @@ int main(int argc, char** argv) {
   if (a->parsed()) return run_analyze(analyze);
   if (d->parsed()) return run_diff(diff);
   if (f->parsed()) return run_formats(formats);
+  if (k->parsed()) return run_calibrate(calibrate);
   return kExitUsage;
 }

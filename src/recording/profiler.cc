@@ -1,10 +1,13 @@
 // Profiler: owns the store, the clocks and the collectors; decides which profiler receives the
 // host events (the global one).
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 #include <mutex>
 
 #include "huoyan/fake_device.h"
 #include "huoyan/huoyan.h"
+#include "src/collect/cpu_peaks.h"
 #include "src/recording/collector_registry.h"
 #include "src/recording/fake_collector.h"
 #include "src/recording/host_collector.h"
@@ -41,9 +44,11 @@ struct Profiler::Impl {
     w.set_metadata("huoyan.version", HUOYAN_VERSION);
     w.set_metadata("huoyan.clock", host != nullptr && host->uses_tsc() ? "tsc" : "monotonic");
     for (const auto& [k, v] : clocks.metadata()) w.set_metadata(k, v);
+    if (!peaks_json.empty()) w.set_metadata("device_peaks", "{\"CPU\":" + peaks_json + "}");
   }
 
   const ProfilerOptions options;
+  std::string peaks_json;  // this host's measured CPU peaks ("" when off)
   TraceStore store;
   ClockSync clocks;
 
@@ -117,6 +122,10 @@ bool Profiler::start(std::string* error) {
   if (global && !d.step_listeners.empty()) {
     recording::set_step_hook(&Impl::on_step, &d);
     d.hook_installed = true;
+  }
+  if (d.options.cpu_peaks && d.peaks_json.empty()) {
+    const char* env = std::getenv("HUOYAN_CPU_PEAKS");
+    if (env == nullptr || std::string_view(env) != "off") d.peaks_json = cpu_peaks_json(cpu_peaks());
   }
   d.write_metadata();
   d.running = true;

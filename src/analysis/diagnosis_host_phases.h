@@ -1,0 +1,38 @@
+// The host phases of the serving loop, found by where they run rather than by name: on a loop
+// thread, the outermost spans that mostly run while no device works. Part of building a
+// DiagnosisContext (diagnosis_context.cc).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "src/analysis/diagnosis_context.h"
+#include "src/core/string_table.h"
+
+namespace huoyan {
+
+struct HostSpan {
+  int64_t ts;
+  int64_t end;
+  StringId name;
+  bool lock;  // named like a lock wait (is_lock_name)
+};
+
+struct HostPhaseInput {
+  const std::vector<std::vector<HostSpan>>* spans = nullptr;  // per loop thread, any order
+  // Every device's work intervals [ts, end), any order (sorted here).
+  std::vector<std::pair<int64_t, int64_t>>* device_work = nullptr;
+  const std::vector<StepFacts>* steps = nullptr;
+  const StringTable* strings = nullptr;
+};
+
+// Fills ctx->host_phases, host_phase_ns, loop_ns, loop_steps, phase_lock_ns, phase_lock_waits
+// and phase_lock_name.
+//
+// A span is a phase when device work covers less than half of it: spans that wait for the
+// device (forward, a layer, a synchronize) are looked into instead, so their children can be
+// phases. A phase's time is its time not overlapped by device work: host work the device runs
+// beside (an engine that prepares step N+1 during step N) holds nothing back.
+void compute_host_phases(const HostPhaseInput& in, DiagnosisContext* ctx);
+
+}  // namespace huoyan
