@@ -59,4 +59,56 @@ void write_findings_json(const std::vector<Finding>& findings, Lang lang, Buffer
   out.put(']');
 }
 
+void write_diagnosis_json(const DiagnosisView& v, Lang lang, BufferedOut& out) {
+  const DiagnosisWindow& w = v.window;
+  out.put("{\"window\":{\"live\":");
+  out.put(v.live ? "true" : "false");
+  out.put(",\"steps\":");
+  json_uint(out, w.steps);
+  out.put(",\"steps_total\":");
+  json_uint(out, w.steps_total);
+  out.put(",\"max_steps\":");
+  json_uint(out, w.max_steps);
+  out.put(",\"start_ns\":");
+  if (w.start == kNoTime) {
+    out.put("null");
+  } else {
+    json_int(out, w.start);
+  }
+  out.put(",\"end_ns\":");
+  json_int(out, w.end);
+  out.put("},\"peaks\":[");
+  for (size_t i = 0; i < v.peaks.size(); ++i) {
+    const PeakUse& p = v.peaks[i];
+    out.put(i > 0 ? ",{\"device\":" : "{\"device\":");
+    json_string(out, p.device);
+    out.put(",\"model\":");
+    json_string(out, p.spec.name);
+    out.put(",\"source\":");
+    json_string(out, p.spec.source);
+    out.put(",\"method\":");
+    json_string(out, p.spec.method);
+    out.put(",\"bandwidth_gbps\":");
+    json_double(out, p.spec.bandwidth_gbps);
+    out.put(",\"gflops\":");
+    json_double(out, p.spec.tflops * 1000);
+    out.put(",\"trusted\":");
+    out.put(p.trusted ? "true}" : "false}");
+  }
+  out.put("],\"findings\":");
+  write_findings_json(v.findings, lang, out);
+  out.put(",\"quiet\":[");
+  for (size_t i = 0; i < v.quiet.size(); ++i) {
+    const QuietRule& q = v.quiet[i];
+    out.put(i > 0 ? ",{\"id\":" : "{\"id\":");
+    json_string(out, q.id);
+    out.put(",\"subject\":");
+    json_string(out, q.subject);
+    out.put(",\"why\":");
+    json_string(out, q.why.in(lang));
+    out.put('}');
+  }
+  out.put("]}");
+}
+
 }  // namespace huoyan

@@ -5,9 +5,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "src/core/trace_store.h"
+#include "src/analysis/diagnosis_stability.h"
 #include "src/server/generation_cache.h"
 #include "src/server/http_util.h"
 #include "src/server/request_index.h"
@@ -44,6 +47,9 @@ struct ApiContext {
 
   GenerationCache<uint64_t> memory;
   GenerationCache<RequestIndex> requests;
+  // Live diagnosis: findings kept stable between refreshes (hysteresis), one tracker per window.
+  std::mutex diagnosis_mu;
+  std::map<uint64_t, StableDiagnosis> diagnosis_trackers;
   GenerationCache<TimelineIndex> timeline;
   ResponseCache responses;
 };

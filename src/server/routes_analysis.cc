@@ -3,7 +3,10 @@
 #include <memory>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "src/analysis/diagnosis.h"
+#include "src/analysis/diagnosis_context.h"
 #include "src/analysis/diagnosis_json.h"
 #include "src/analysis/diff.h"
 #include "src/analysis/flame_tree.h"
@@ -12,24 +15,45 @@
 namespace huoyan::server {
 namespace {
 
+// Live stores are diagnosed over their last steps (the window the UI shows), offline ones whole.
+constexpr int64_t kLiveWindowSteps = 2000;
+
 void handle_diagnosis(ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Query q(req);
   const std::string lang_text = q.one_of("lang", "en", {"en", "zh"});
+  const bool live = ctx.live != nullptr;
+  const auto window = static_cast<uint64_t>(
+      q.integer("window_steps", live ? kLiveWindowSteps : 0, 0, int64_t{1} << 40));
   if (!check_query(q, res)) return;
   Lang lang = Lang::kEn;
   parse_lang(lang_text, &lang);
-  if (ctx.live != nullptr) ctx.live->flush();
-  // Findings are bilingual: one analysis per store generation serves both languages, but the
-  // encoded answer is cached per language.
+  if (live) ctx.live->flush();
+  // Findings are bilingual: the encoded answer is cached per language and window, per store
+  // generation. On a live store a tracker per window keeps them from flipping between refreshes.
   auto build = [&] {
     const Snapshot snapshot = ctx.store.snapshot();
-    const std::vector<Finding> findings = diagnose(ctx.store, snapshot, DiagnosisConfig{});
+    const DiagnosisConfig config;
+    ContextOptions options;
+    options.window_steps = window;
+    const DiagnosisContext dc = build_diagnosis_context(ctx.store, snapshot, options);
+    DiagnosisView view;
+    view.window = dc.window;
+    view.live = live;
+    view.peaks = peaks_in_use(dc, config);
+    if (live) {
+      std::lock_guard<std::mutex> lock(ctx.diagnosis_mu);
+      view.findings = ctx.diagnosis_trackers[window].update(dc, config);
+    } else {
+      view.findings = diagnose(dc, config);
+    }
+    view.quiet = quiet_knob_rules(dc, config, view.findings);
     return build_json([&](BufferedOut& out) {
-      write_findings_json(findings, lang, out);
+      write_diagnosis_json(view, lang, out);
       out.put('\n');
     });
   };
-  send_json(res, *ctx.responses.get("diagnosis|" + lang_text, ctx.store, ctx.refresh(), build));
+  send_json(res, *ctx.responses.get(fmt::format("diagnosis|{}|{}", lang_text, window), ctx.store,
+                                    ctx.refresh(), build));
 }
 
 // Widths from NEW (the served store, or its request `request_id`), colours from the change

@@ -25,7 +25,7 @@ export function status(trace, uptime) {
 export function diagnosis(lang, trace, xss) {
   const zh = lang === 'zh';
   const some = trace.requests[3].id;
-  return [
+  const findings = [
     {
       id: 'dominant-kernel',
       severity: 'warning',
@@ -57,4 +57,30 @@ export function diagnosis(lang, trace, xss) {
       view: { tab: 'flame', search: xss, request_id: null },
     },
   ];
+  const steps = trace.stepAgg.length;
+  return {
+    window: { live: true, steps: Math.min(steps, 2000), steps_total: steps, max_steps: 2000, start_ns: null, end_ns: 0 },
+    peaks: [
+      {
+        device: 'NPU 0', model: 'Ascend 910B', source: 'datasheet', method: '',
+        bandwidth_gbps: 1600, gflops: 320000, trusted: true,
+      },
+      {
+        device: 'CPU 0', model: 'CPU', source: 'measured',
+        method: 'triad over 96 MiB, 2 threads; fp32 FMA avx2+fma, 2 threads; measured on fixture (Test CPU) at 2026-12-08T03:00Z',
+        bandwidth_gbps: 29, gflops: 63, trusted: true,
+      },
+    ],
+    findings,
+    quiet: [
+      {
+        id: 'quant-group-size', subject: 'Int4Gemm',
+        why: zh ? 'Int4Gemm:group_size 128 不小于 group_size_min(128)' : 'Int4Gemm: group size 128 is at or above group_size_min (128)',
+      },
+      {
+        id: 'small-kv-blocks', subject: 'PagedAttention',
+        why: zh ? 'PagedAttention:block_size 16 大于 block_size_max(8)' : 'PagedAttention: block size 16 is above block_size_max (8)',
+      },
+    ],
+  };
 }

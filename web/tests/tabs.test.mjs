@@ -1,7 +1,7 @@
 // Every tab loads without console errors; tables sort and link to the flame graph.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, flameReady, launch, openPage } from './helpers.mjs';
+import { api as apiGet, BASE_URL, flameReady, launch, openPage } from './helpers.mjs';
 
 let browser;
 before(async () => (browser = await launch()));
@@ -236,6 +236,24 @@ test('the header draws 火眼 as outlines, with no text that needs a CJK font', 
   assert.ok(logo.w >= 30 && logo.h >= 15, `drawn at ${logo.w}×${logo.h}`);
   assert.notEqual(logo.fill, 'none');
   assert.doesNotMatch(logo.headerText, /[\u3400-\u9fff]/, 'no CJK text left for a font to render');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the diagnosis says what it rests on: window, peaks and the knob rules that stayed quiet', async () => {
+  const { page, problems } = await openPage(browser.context, { allow404: ['/api/diagnosis'] });
+  await page.goto(`${BASE_URL}/#/diagnosis`);
+  await page.waitForSelector('.findings, .state-empty, .state-info', { timeout: 15000 });
+  if (await page.$('.state-info')) return page.close(); // a server without the analysis
+  const basis = await page.$eval('[data-window]', (e) => e.textContent);
+  assert.match(basis, /whole profile|last \d+ of \d+ steps|整个 profile|最近/);
+  const api = (await apiGet('/api/diagnosis')).body;
+  const peaks = await page.$$eval('[data-peak]', (rows) => rows.map((r) => r.textContent));
+  assert.equal(peaks.length, api.peaks.length);
+  for (const [i, p] of api.peaks.entries()) assert.ok(peaks[i].includes(p.device), `peak row names ${p.device}`);
+  const quiet = await page.$$eval('[data-quiet] li', (items) => items.map((li) => li.dataset.rule));
+  assert.deepEqual(quiet, api.quiet.map((q) => q.id));
+  assert.ok(quiet.length > 0, 'a knob rule was checked and stayed quiet');
   assert.deepEqual(problems, []);
   await page.close();
 });
