@@ -121,10 +121,26 @@ const std::vector<Rule>& diagnosis_rules() {
   return rules;
 }
 
+namespace {
+
+// Position of a rule in diagnosis_rules(): the order information is listed in.
+size_t rule_order(std::string_view id) {
+  const auto& rules = diagnosis_rules();
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (rules[i].id == id) return i;
+  }
+  return rules.size();
+}
+
+}  // namespace
+
 void rank_findings(std::vector<Finding>* findings) {
   std::stable_sort(findings->begin(), findings->end(), [](const Finding& a, const Finding& b) {
     if (a.severity != b.severity) return a.severity > b.severity;
     if (a.saved_ns != b.saved_ns) return a.saved_ns > b.saved_ns;
+    const size_t ra = rule_order(a.id);
+    const size_t rb = rule_order(b.id);
+    if (ra != rb) return ra < rb;
     if (a.id != b.id) return a.id < b.id;
     return a.subject < b.subject;
   });
@@ -135,8 +151,14 @@ std::vector<Finding> diagnose(const DiagnosisContext& ctx, const DiagnosisConfig
   const double floor = config.min_saving * static_cast<double>(ctx.device_total_ns);
   for (const Rule& r : diagnosis_rules()) {
     for (Finding& f : r.fn(ctx, config)) {
+      // Information claims no saving (it is not a thing to do); the negligible estimate stays
+      // in the evidence.
       if (f.severity == Severity::kWarning && static_cast<double>(f.saved_ns) < floor) {
         f.severity = Severity::kInfo;
+      }
+      if (f.severity == Severity::kInfo && f.saved_ns != 0) {
+        f.evidence.push_back(Evidence::Int("negligible_saved_ns", f.saved_ns));
+        f.saved_ns = 0;
       }
       out.push_back(std::move(f));
     }

@@ -275,6 +275,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
 
   // Host spans per track, for the serving loop's phases (only loop tracks are kept later).
   std::unordered_map<TrackId, std::vector<HostSpan>> host_spans;
+  std::unordered_map<uint64_t, std::vector<int64_t>> device_starts;  // by step
 
   snapshot.for_each([&](const EventView& ev) {
     const Event& e = *ev;
@@ -300,7 +301,9 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
         ++tl.n;
         tl.by_name[e.name] += e.dur;
       }
-      host_spans[e.track].push_back({e.ts, e.end(), e.name, lk->second});
+      // A request's own span (its queue wait, recorded by the loop when it admits the request)
+      // times the request, not work of the loop.
+      if (e.request == 0) host_spans[e.track].push_back({e.ts, e.end(), e.name, lk->second, e.step});
       if ((e.name == n_select || e.step != 0) && e.track < loop_track.size()) {
         loop_track[e.track] = 1;
       }
@@ -395,6 +398,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
     }
     acc.last_shape->push_back(e.dur);
     acc.intervals.emplace_back(e.ts, e.end());
+    if (e.step != 0) device_starts[e.step].push_back(e.ts);
     by_track[e.track].push_back({e.ts, e.end(), kf.collective, kf.copy});
     if (e.step != 0) {
       StepFacts& f = step_of(e.step).facts;
@@ -564,6 +568,8 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   HostPhaseInput in;
   in.spans = &loop_spans;
   in.device_work = &device_work;
+  for (auto& [step, starts] : device_starts) std::sort(starts.begin(), starts.end());
+  in.device_starts = &device_starts;
   in.steps = &ctx.steps;
   in.strings = &strings;
   compute_host_phases(in, &ctx);

@@ -86,6 +86,14 @@ void compute_host_phases(const HostPhaseInput& in, DiagnosisContext* ctx) {
     return it != steps.begin() && std::prev(it)->second > mid;
   };
 
+  // True when device work of the span's step starts inside it.
+  auto launches = [&](const HostSpan& s) {
+    auto it = in.device_starts->find(s.step);
+    if (it == in.device_starts->end()) return false;
+    auto first = std::lower_bound(it->second.begin(), it->second.end(), s.ts);
+    return first != it->second.end() && *first < s.end;
+  };
+
   struct Acc {
     int64_t ns = 0;
     uint64_t count = 0;
@@ -111,7 +119,7 @@ void compute_host_phases(const HostPhaseInput& in, DiagnosisContext* ctx) {
       bool phase = false;
       if (!inside_phase && dur > 0) {
         const int64_t covered = device.overlap(s.ts, s.end);
-        if (covered * 2 < dur) {
+        if (s.step != 0 ? !launches(s) : covered * 2 < dur) {
           phase = true;
           Acc& a = phases[s.name];
           a.ns += dur - covered;

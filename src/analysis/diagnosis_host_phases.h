@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "src/analysis/diagnosis_context.h"
@@ -15,13 +16,16 @@ struct HostSpan {
   int64_t ts;
   int64_t end;
   StringId name;
-  bool lock;  // named like a lock wait (is_lock_name)
+  bool lock;      // named like a lock wait (is_lock_name)
+  uint64_t step;  // 0: outside steps
 };
 
 struct HostPhaseInput {
   const std::vector<std::vector<HostSpan>>* spans = nullptr;  // per loop thread, any order
   // Every device's work intervals [ts, end), any order (sorted here).
   std::vector<std::pair<int64_t, int64_t>>* device_work = nullptr;
+  // Start times of each step's device work, sorted.
+  const std::unordered_map<uint64_t, std::vector<int64_t>>* device_starts = nullptr;
   const std::vector<StepFacts>* steps = nullptr;
   const StringTable* strings = nullptr;
 };
@@ -29,8 +33,9 @@ struct HostPhaseInput {
 // Fills ctx->host_phases, host_phase_ns, loop_ns, loop_steps, phase_lock_ns, phase_lock_waits
 // and phase_lock_name.
 //
-// A span is a phase when device work covers less than half of it: spans that wait for the
-// device (forward, a layer, a synchronize) are looked into instead, so their children can be
+// A span of a step is a phase when none of that step's device work starts inside it; a span
+// outside steps when device work covers less than half of it. Spans that launch or wait for
+// the device (forward, a layer, a synchronize) are looked into instead, so their children can be
 // phases. A phase's time is its time not overlapped by device work: host work the device runs
 // beside (an engine that prepares step N+1 during step N) holds nothing back.
 void compute_host_phases(const HostPhaseInput& in, DiagnosisContext* ctx);

@@ -196,13 +196,22 @@ std::vector<Finding> rule_dominant_kernel(const DiagnosisContext& ctx, const Dia
               "属于正常:它达到屋顶线的 {}(依据 {})。只有减少工作量才有效:更少的字节(更小的数据"
               "类型、融合)或让每字节权重服务更多 token(更大的批次)。",
               pct(r->fraction), peak.zh);
-        } else {
+        } else if (r->fraction < cfg.bandwidth_low) {
           f.suggestion.en = fmt::format(
               "It runs at {} of its roofline against {}: see the roofline finding for what "
               "holds it back.",
               pct(r->fraction), peak.en);
           f.suggestion.zh = fmt::format("它只达到屋顶线的 {}(依据 {}):原因见屋顶线诊断。",
                                         pct(r->fraction), peak.zh);
+        } else {
+          f.suggestion.en = fmt::format(
+              "It runs at {} of its roofline against {}: near enough that fewer bytes or flops "
+              "(smaller types, fusion, larger batches) help as much as a faster kernel.",
+              pct(r->fraction), peak.en);
+          f.suggestion.zh = fmt::format(
+              "它达到屋顶线的 {}(依据 {}):已较接近,减少字节或计算量(更小的数据类型、融合、"
+              "更大的批次)与优化内核同样有效。",
+              pct(r->fraction), peak.zh);
         }
       } else {
         f.suggestion.en =
@@ -284,9 +293,17 @@ std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisC
                           compute ? "高于" : "低于", num(r->ridge));
     }
     if (at_roof) {
-      f.title.en = fmt::format("{} runs at its {} roof ({} of the roofline)", k.name, roof_en,
-                               pct(r->fraction));
-      f.title.zh = fmt::format("{} 已达{}屋顶线(屋顶线的 {})", k.name, roof_zh, pct(r->fraction));
+      // Above the roof: the data comes from caches, not the memory the peak measures.
+      const bool above = r->fraction > 1.05;
+      f.title.en = above ? fmt::format("{} runs above its {} roof ({} of the roofline): its data "
+                                       "comes from caches",
+                                       k.name, roof_en, pct(r->fraction))
+                         : fmt::format("{} runs at its {} roof ({} of the roofline)", k.name,
+                                       roof_en, pct(r->fraction));
+      f.title.zh = above ? fmt::format("{} 超过{}屋顶线(屋顶线的 {}):数据来自缓存", k.name,
+                                       roof_zh, pct(r->fraction))
+                         : fmt::format("{} 已达{}屋顶线(屋顶线的 {})", k.name, roof_zh,
+                                       pct(r->fraction));
       f.cause.en = fmt::format("It reaches {} against {}.{}", rates_en, peak.en, ai_en);
       f.cause.zh = fmt::format("它达到 {},依据 {}。{}", rates_zh, peak.zh, ai_zh);
       f.suggestion.en =
@@ -370,10 +387,14 @@ std::vector<Finding> rule_small_kv_blocks(const DiagnosisContext& ctx, const Dia
     double overhead = cfg.block_overhead_max;
     std::string bw_en;
     std::string bw_zh;
-    const bool measured = r && r->achieved_gbps > 0;
+    // At or above the memory roof the KV blocks come from caches, whose bandwidth the peak
+    // does not measure: the shortfall then says nothing, and the assumed share applies.
+    const double fraction = r && r->achieved_gbps > 0 ? r->achieved_gbps / r->spec.bandwidth_gbps : 0;
+    const bool measured = fraction > 0 && fraction < cfg.bandwidth_high;
     if (measured) {
-      const double fraction = r->achieved_gbps / r->spec.bandwidth_gbps;
       overhead = std::clamp(1.0 - fraction / cfg.bandwidth_high, 0.0, cfg.block_overhead_max);
+    }
+    if (fraction > 0) {
       const Text peak = diag::peak_clause(*r);
       bw_en = fmt::format(" It reaches {} GB/s, {} of {}.", num(r->achieved_gbps), pct(fraction),
                           peak.en);
@@ -384,8 +405,11 @@ std::vector<Finding> rule_small_kv_blocks(const DiagnosisContext& ctx, const Dia
     const int64_t saved = f.saved_ns;
     f.evidence.push_back(Evidence::Double("block_overhead_share", overhead));
     f.evidence.push_back(Evidence::String(
-        "saved_basis", measured ? "per-block costs: bandwidth shortfall, capped"
-                                : "per-block costs: assumed share of the kernel's time"));
+        "saved_basis",
+        measured ? "per-block costs: bandwidth shortfall, capped"
+        : fraction > 0
+            ? "per-block costs: assumed share of the kernel's time (at the memory roof: from caches)"
+            : "per-block costs: assumed share of the kernel's time"));
     f.severity = knob_severity(ctx, cfg, f.saved_ns);
     f.title.en = fmt::format("{} loads the KV cache in blocks of {} tokens ({} of device time)",
                              k.name, b, pct(k.share));
