@@ -277,7 +277,7 @@ std::optional<CpuPeaks> cached_cpu_peaks(std::string* why) {
   if (text.str().size() > 65536) return no(path + " is too large to be a cache");
   std::optional<CpuPeaks> p = parse_cpu_peaks(text.str());
   if (!p) return no(path + " is not a valid cache");
-  if (p->host != host_name() || p->cpu != cpu_model() || p->threads != hardware_threads()) {
+  if (p->host != host_name() || p->cpu != cpu_model()) {
     return no(path + " was measured on another host or CPU");
   }
   if (p->bandwidth_gbps <= 0 || p->gflops <= 0) return no(path + " holds no figures");

@@ -5,8 +5,9 @@
 //
 // Measuring takes a few hundred ms and disturbs whatever else runs, so the figures are cached per
 // host in $HUOYAN_CACHE_DIR, else $XDG_CACHE_HOME/huoyan, else ~/.cache/huoyan
-// (cpu_peaks.json), keyed by host name, CPU model and thread count: a cache written on another
-// machine, or before a CPU change, is measured again.
+// (cpu_peaks.json), keyed by host name and CPU model: a cache written on another machine, or
+// before a CPU change, is measured again. `huoyan calibrate --threads N` caches a measurement
+// on N threads (e.g. a server's worker count) that the profiler then records as it is.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +36,8 @@ struct CpuPeaks {
 // cannot run, its figure is 0.
 CpuPeaks measure_cpu_peaks(int threads = 0);
 
-// The cache file, and the figures in it when they were measured on this host (same host name,
-// CPU model and thread count). `why` (optional) says why the cache was not usable.
+// The cache file, and the figures in it when they were measured on this host (same host name
+// and CPU model). `why` (optional) says why the cache was not usable.
 std::string cpu_peaks_cache_path();
 std::optional<CpuPeaks> cached_cpu_peaks(std::string* why = nullptr);
 // Writes the cache atomically (temp file + rename); false with `error` set on failure.
