@@ -344,19 +344,27 @@ std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisC
                                trust_en);
       f.cause.zh = fmt::format("它只达到 {},依据 {}。{}{}{}", rates_zh, peak.zh, ai_zh, why_zh,
                                trust_zh);
+      const std::string saving_en =
+          r->trusted ? fmt::format(" At {} of its roofline it would save up to {}.",
+                                   pct(cfg.bandwidth_high), dur(f.saved_ns))
+                     : "";
+      const std::string saving_zh =
+          r->trusted ? fmt::format("达到屋顶线的 {} 时最多可节省 {}。", pct(cfg.bandwidth_high),
+                                   dur(f.saved_ns))
+                     : "";
       f.suggestion.en = fmt::format(
-          "{} At {} of its roofline it would save up to {}.",
+          "{}{}",
           compute ? "Use the widest vector instructions the device has (the measured peak uses "
                     "them), a tuned kernel library, and dequantize once per tile into registers."
                   : "Make loads contiguous and larger: vectorize and coalesce accesses, use "
                     "larger tiles or blocks, prefetch the next tile.",
-          pct(cfg.bandwidth_high), dur(f.saved_ns));
+          saving_en);
       f.suggestion.zh = fmt::format(
-          "{}达到屋顶线的 {} 时最多可节省 {}。",
+          "{}{}",
           compute ? "使用设备支持的最宽向量指令(实测峰值即用这些指令)、经过调优的内核库,并在寄存器中"
                     "按 tile 一次性反量化。"
                   : "让访存连续且粒度更大:向量化/合并访存、使用更大的 tile 或 block、预取下一块数据。",
-          pct(cfg.bandwidth_high), dur(f.saved_ns));
+          saving_zh);
     }
     out.push_back(std::move(f));
   }
