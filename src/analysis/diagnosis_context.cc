@@ -13,6 +13,7 @@
 #include "src/analysis/diagnosis.h"
 #include "src/analysis/diagnosis_host_phases.h"
 #include "src/analysis/kernel_stats.h"
+#include "src/core/taxonomy.h"
 
 namespace huoyan {
 namespace {
@@ -102,11 +103,17 @@ int64_t union_length(std::vector<std::pair<int64_t, int64_t>>* v) {
 // msprof NPU_INFO), else Kineto's deviceProperties entry of its device id.
 std::string device_model_of(const Snapshot& snapshot, const Process& p,
                             const std::vector<std::string>& properties) {
-  for (const auto& [key, value] : p.labels) {
-    if (snapshot.str(key) == "process_labels") return std::string(snapshot.str(value));
-  }
-  if (p.device >= 0 && static_cast<size_t>(p.device) < properties.size()) {
+  if (p.device >= 0 && static_cast<size_t>(p.device) < properties.size() &&
+      !properties[static_cast<size_t>(p.device)].empty()) {
     return properties[static_cast<size_t>(p.device)];
+  }
+  for (const auto& [key, value] : p.labels) {
+    if (snapshot.str(key) != "process_labels") continue;
+    // Kineto labels its device processes "GPU 0": a name, not a model.
+    const std::string_view v = snapshot.str(value);
+    DeviceType type = DeviceType::kNone;
+    int32_t index = -1;
+    if (!device_from_process_name(v, &type, &index)) return std::string(v);
   }
   return "";
 }
