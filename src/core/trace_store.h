@@ -256,6 +256,20 @@ class Snapshot {
     }
   }
 
+  // for_each over the events from sequence `from` on (all held ones when `from` is older).
+  template <typename F>
+  void for_each_from(EventSeq from, F&& f) const {
+    for (size_t c = 0; c < chunks_.size(); ++c) {
+      const Chunk* chunk = chunks_[c].get();
+      const uint32_t n = counts_[c];
+      const EventSeq first = chunk->first_seq();
+      if (first + n <= from) continue;
+      for (uint32_t i = from > first ? static_cast<uint32_t>(from - first) : 0; i < n; ++i) {
+        f(EventView{&chunk->event(i), chunk, first + i});
+      }
+    }
+  }
+
   std::string_view str(StringId id) const { return strings_->str(id); }
   const StringTable& strings() const { return *strings_; }
   const std::vector<Track>& tracks() const { return tracks_; }

@@ -14,6 +14,7 @@
 #include "src/server/generation_cache.h"
 #include "src/server/http_util.h"
 #include "src/server/request_index.h"
+#include "src/server/serving_metrics.h"
 #include "huoyan/server.h"
 #include "src/server/timeline.h"
 
@@ -47,6 +48,9 @@ struct ApiContext {
 
   GenerationCache<uint64_t> memory;
   GenerationCache<RequestIndex> requests;
+  // GET /metrics histograms, accumulated scrape after scrape.
+  std::mutex metrics_mu;
+  ServingMetrics serving_metrics;
   // Live diagnosis: findings kept stable between refreshes (hysteresis), one tracker per window.
   std::mutex diagnosis_mu;
   std::map<uint64_t, StableDiagnosis> diagnosis_trackers;

@@ -330,6 +330,13 @@ void handle_metrics(ApiContext& ctx, const httplib::Request&, httplib::Response&
     family("huoyan_capture_running", "gauge", "1 while an on-demand capture window is open.");
     sample("huoyan_capture_running", f.capture.running ? "1" : "0");
   }
+  {
+    if (ctx.live != nullptr) ctx.live->flush();
+    const std::shared_ptr<const RequestIndex> requests = ctx.request_index();
+    std::lock_guard<std::mutex> lock(ctx.metrics_mu);
+    ctx.serving_metrics.update(ctx.store, requests.get());
+    ctx.serving_metrics.write(&m);
+  }
   res.set_header("Cache-Control", "no-store");
   res.set_content(std::move(m), "text/plain; version=0.0.4; charset=utf-8");
 }
