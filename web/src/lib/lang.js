@@ -4,9 +4,11 @@
 // opened from disk alike. Without a stored choice: the caller's default, else the browser's.
 import { ref } from 'vue';
 
+// Labels in Latin letters: the header must render without a CJK font (the logo is outlines
+// for the same reason); the Chinese name is the tooltip.
 export const LANGS = [
   { id: 'en', label: 'EN', title: 'English' },
-  { id: 'zh', label: '中文', title: '简体中文' },
+  { id: 'zh', label: 'ZH', title: '中文' },
 ];
 const KEY = 'huoyan.lang';
 const valid = (l) => l === 'en' || l === 'zh';
