@@ -30,8 +30,8 @@ struct HtmlReport {
   std::optional<RunView> run;             // views of the first run; absent if none was read
   std::string baseline_source;            // "" without a baseline
   uint64_t baseline_events = 0;
-  std::string diff_json;                  // differential flame graph, "" without a baseline
-  std::vector<ReportCap> caps;            // cuts beyond those of `run`
+  std::string diff_json;        // differential flame graph, "" without a baseline
+  std::vector<ReportCap> caps;  // cuts beyond those of `run`
 };
 
 // JSON made safe inside <script>…</script>: '<', '>' and '&' become \u003c, \u003e and

@@ -69,7 +69,8 @@ std::string render(const HtmlReport& page, std::string_view tmpl = kTemplate) {
 TEST(ScriptSafeJson, EscapesWhatEndsOrConfusesAScriptElement) {
   EXPECT_EQ(script_safe_json(R"({"a":"</script>&"})"), R"({"a":"\u003c/script\u003e\u0026"})");
   EXPECT_EQ(script_safe_json("[\"\u2028\u2029\"]"), R"(["\u2028\u2029"])");
-  EXPECT_EQ(script_safe_json("[\"火眼 \\\\<\"]"), "[\"火眼 \\\\\\u003c\"]");  // after an escaped '\'
+  EXPECT_EQ(script_safe_json("[\"火眼 \\\\<\"]"),
+            "[\"火眼 \\\\\\u003c\"]");  // after an escaped '\'
   EXPECT_EQ(script_safe_json("[1,2.5e3,true,null]"), "[1,2.5e3,true,null]");
   // Other characters of the E2 80 xx range stay as they are.
   EXPECT_EQ(script_safe_json("[\"\u2026\"]"), "[\"\u2026\"]");
@@ -102,10 +103,10 @@ TEST(HtmlReport, TraceStringsStayInsideTheDataBlock) {
 
   // The template around the block is intact, and the block is the only addition.
   const std::string block = data_block(html);
-  EXPECT_EQ(html.size(), kTemplate.size() - kReportDataMarker.size() +
-                             std::string("<script type=\"application/json\" id=\"huoyan-data\">")
-                                 .size() +
-                             block.size() + std::string("</script>").size());
+  EXPECT_EQ(html.size(),
+            kTemplate.size() - kReportDataMarker.size() +
+                std::string("<script type=\"application/json\" id=\"huoyan-data\">").size() +
+                block.size() + std::string("</script>").size());
   for (const char* bad : {"<", ">", "&", "\u2028", "\u2029"}) {
     EXPECT_EQ(block.find(bad), std::string::npos) << bad;
   }

@@ -140,8 +140,8 @@ RunView collect_run_view(const TraceStore& store, const Snapshot& snapshot, std:
   return v;
 }
 
-std::string diff_flame_json(const FlameTree& base, const FlameTree& now,
-                            const ReportLimits& limits, std::vector<ReportCap>* caps) {
+std::string diff_flame_json(const FlameTree& base, const FlameTree& now, const ReportLimits& limits,
+                            std::vector<ReportCap>* caps) {
   DiffFlameTree diff = build_diff_flame_tree(base, now);
   const size_t total = diff.nodes.size();
   fold_small_diff_nodes(&diff, limits.flame_nodes);

@@ -53,7 +53,7 @@ FlameTree full_flame_tree(const TraceStore& store, const Snapshot& snapshot);
 
 // Differential tree JSON (widths from `now`, base and delta per frame), folded to
 // `limits.flame_nodes`; a fold is appended to `caps`.
-std::string diff_flame_json(const FlameTree& base, const FlameTree& now,
-                            const ReportLimits& limits, std::vector<ReportCap>* caps);
+std::string diff_flame_json(const FlameTree& base, const FlameTree& now, const ReportLimits& limits,
+                            std::vector<ReportCap>* caps);
 
 }  // namespace huoyan
