@@ -163,6 +163,37 @@ TEST(HtmlReport, BoundedTreesAndTablesSayWhatWasCut) {
   ASSERT_EQ(parser.parse(diff).get(doc), simdjson::SUCCESS);
 }
 
+TEST(HtmlReport, LongNamesAreCutAtACharacterBoundary) {
+  TraceStore store;
+  std::string name(99, 'x');
+  for (int i = 0; i < 100; ++i) name += "火";  // 3 bytes each: the cut at 100 falls inside one
+  {
+    auto w = store.writer();
+    Event e;
+    e.kind = EventKind::kKernel;
+    e.track = w.device_track(DeviceType::kGpu, 0, 7);
+    e.name = store.intern(name);
+    e.ts = 10;
+    e.dur = 5;
+    w.append(e);
+  }
+  ReportLimits limits;
+  limits.name_bytes = 100;
+  const RunView v = collect_run_view(store, store.snapshot(), "run.json", limits);
+  ASSERT_EQ(v.caps.size(), 1u);
+  EXPECT_EQ(v.caps[0].what, "names");
+  EXPECT_EQ(v.caps[0].kept, 100u);
+  EXPECT_EQ(v.caps[0].total, name.size());
+  const std::string shown = "\"" + name.substr(0, 99) + "\"";  // 'x' × 99, no partial 火
+  EXPECT_NE(v.kernels_json.find(shown), std::string::npos);
+  EXPECT_NE(v.flame_json.find(shown), std::string::npos);
+  EXPECT_EQ(v.flame_json.find(name.substr(0, 102)), std::string::npos);
+  // The tree kept for a comparison still has the whole name.
+  bool whole = false;
+  for (const FlameNode& n : v.full_tree.nodes) whole = whole || n.name == name;
+  EXPECT_TRUE(whole);
+}
+
 TEST(HtmlReport, TemplateWithoutMarkerIsAnError) {
   AnalyzeReport report;
   HtmlReport page;

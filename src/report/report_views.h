@@ -22,10 +22,12 @@ struct ReportLimits {
   size_t request_flame_nodes = 2000;  // each request's tree
   size_t requests = 10;               // the slowest ones get a flame graph
   size_t kernel_rows = 1000;          // of the kernel table, by total time
+  size_t name_bytes = 512;            // longer frame and kernel names are cut (C++ templates)
 };
 
 // One cut: `kept` of `total` items of `what` ("flame", "diff", "request_flame", "requests",
-// "kernels", "runs", "baselines"); `subject` names the request or run concerned, if one.
+// "kernels", "runs", "baselines"; "names": names cut to `kept` bytes, the longest had `total`);
+// `subject` names the request or run concerned, if one.
 struct ReportCap {
   std::string what;
   uint64_t kept = 0;
