@@ -123,5 +123,22 @@ export const TEXT = {
     events: '个事件',
     generated: '生成工具',
     noData: '此页面不含报告数据:它是模板,而不是由 `huoyan analyze --format html` 写出的报告。',
+    // Headers of the shared kernel table (lib/kernel_columns.js), by their English label.
+    columns: {
+      Kernel: '内核',
+      Kind: '类型',
+      Calls: '调用次数',
+      Total: '总时间',
+      Mean: '平均',
+      Max: '最大',
+      'Share of device time': '占设备时间',
+      Device: '设备',
+      Kernels: '内核数',
+      'Kernel time': '内核时间',
+      Busy: '忙碌时间',
+      Utilization: '利用率',
+      'Load vs busiest': '相对最忙设备',
+      'Top kernels': '主要内核',
+    },
   },
 };
