@@ -16,6 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kData = fs::path(HUOYAN_SOURCE_DIR) / "tests/golden_analyze/data";
+const fs::path kReal = HUOYAN_TESTDATA_REAL;
 
 class CliAnalyzeHtml : public CliTest {
  protected:
@@ -93,6 +94,27 @@ TEST_F(CliAnalyzeHtml, SeveralRunsAndBaselinesAreNamedAsCut) {
             std::string::npos);
   EXPECT_NE(data.find(R"({"what":"baselines","kept":1,"total":2,"subject":"base.json"})"),
             std::string::npos);
+}
+
+TEST_F(CliAnalyzeHtml, RealKinetoTraceWithLongTemplateNames) {
+  const fs::path trace = kReal / "kineto/hta/tests/data/timeline_analysis/sampled_rank-0.json";
+  ASSERT_TRUE(fs::exists(trace)) << trace << ": the shared real-trace collection is missing";
+  const CliOutcome r = analyze("'" + trace.string() + "' --format html");
+  ASSERT_EQ(r.code, 0) << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(data_of(r.out)).get(doc), simdjson::SUCCESS);
+  simdjson::dom::array kernels;
+  ASSERT_EQ(doc["kernels"].get(kernels), simdjson::SUCCESS);
+  EXPECT_GT(kernels.size(), 100u);
+  for (simdjson::dom::element k : kernels) {
+    std::string_view name;
+    ASSERT_EQ(k["name"].get(name), simdjson::SUCCESS);
+    EXPECT_LE(name.size(), 512u);
+  }
+  // Its CUTLASS-style kernel names run to about 2 kB: the page says they were cut.
+  EXPECT_NE(data_of(r.out).find(R"({"what":"names","kept":512,)"), std::string::npos);
+  EXPECT_LT(r.out.size(), size_t{1} << 20);
 }
 
 TEST_F(CliAnalyzeHtml, BadOutputOrInputIsExit2WithoutAFile) {
