@@ -1,8 +1,10 @@
 // `huoyan analyze`: diagnosis plus the CI gate (expected kernels, time budgets, regression
 // against a baseline). Each input file is read once into its own store, reduced to the samples
 // the checks need and a diagnosis, then dropped: memory is bounded by the largest run, and the
-// whole analysis runs on what one read produced.
+// whole analysis runs on what one read produced. The HTML report also keeps, of the first run
+// and the first baseline, the bounded views it shows (src/report/report_views.h).
 #include <cstdio>
+#include <functional>
 #include <memory>
 
 #include <fmt/format.h>
@@ -15,9 +17,27 @@
 #include "src/cli/cli_common.h"
 #include "src/cli/commands_analysis.h"
 #include "src/io/sink.h"
+#include "src/report/html_report.h"
+
+// The report page is part of the web UI (web/); a CLI built without it writes no HTML report.
+#if __has_include(<huoyan_web/assets.h>)
+#include <huoyan_web/assets.h>
+#define HUOYAN_HAS_WEB_ASSETS 1
+#endif
 
 namespace huoyan::cli {
 namespace {
+
+std::string_view report_template() {
+#ifdef HUOYAN_HAS_WEB_ASSETS
+  return web::report_template();
+#else
+  return {};
+#endif
+}
+
+// Called with a run's store before it is dropped.
+using StoreVisitor = std::function<void(const TraceStore&, const Snapshot&)>;
 
 struct RunResult {
   RunSamples samples;
@@ -28,7 +48,7 @@ struct RunResult {
 // empty input.
 Result<RunResult> read_run(const std::vector<std::string>& paths, const std::string& label,
                            const AnalysisRules& rules, bool diagnose_run,
-                           std::vector<std::string>* notes) {
+                           std::vector<std::string>* notes, const StoreVisitor& visit = {}) {
   TraceStore store(StoreOptions{.capacity_events = SIZE_MAX / 2});
   if (Status st = load_inputs(paths, store); !st.ok()) return st;
   if (store.held() == 0) {
@@ -39,6 +59,7 @@ Result<RunResult> read_run(const std::vector<std::string>& paths, const std::str
   RunResult r;
   r.samples = collect_run_samples(store, snapshot, label);
   if (diagnose_run) r.findings = diagnose(store, snapshot, rules.diagnosis);
+  if (visit) visit(store, snapshot);
   if (const std::string s = skipped_summary(store); !s.empty()) {
     notes->push_back(fmt::format("{}: {}", label, s));
   }
@@ -90,10 +111,14 @@ std::string analyze_help_footer() {
 }
 
 int run_analyze(const AnalyzeArgs& args) {
-  ReportFormat format;
-  if (!parse_report_format(args.format, &format)) {
-    return fail(
-        fmt::format("--format: expected text, json, junit or markdown, got '{}'", args.format));
+  ReportFormat format = ReportFormat::kText;
+  const bool html = args.format == "html";
+  if (!html && !parse_report_format(args.format, &format)) {
+    return fail(fmt::format("--format: expected text, json, junit, markdown or html, got '{}'",
+                            args.format));
+  }
+  if (html && report_template().find(kReportDataMarker) == std::string_view::npos) {
+    return fail("--format html: this huoyan was built without its web UI, which holds the report");
   }
   Lang lang;
   if (!parse_lang(args.lang, &lang)) {
@@ -141,8 +166,17 @@ int run_analyze(const AnalyzeArgs& args) {
   } else {
     for (const auto& p : args.inputs) groups.push_back({p});
   }
+  HtmlReport page;
+  page.report = &report;
+  const ReportLimits limits;
   for (const auto& g : groups) {
-    Result<RunResult> r = read_run(g, join(g), rules, !args.no_diagnosis, &report.notes);
+    StoreVisitor visit;
+    if (html && !page.run) {
+      visit = [&](const TraceStore& store, const Snapshot& snapshot) {
+        page.run = collect_run_view(store, snapshot, join(g), limits);
+      };
+    }
+    Result<RunResult> r = read_run(g, join(g), rules, !args.no_diagnosis, &report.notes, visit);
     if (!r.ok()) return fail(r.status().message());
     runs.push_back(std::move(r->samples));
     findings.push_back(std::move(r->findings));
@@ -154,7 +188,17 @@ int run_analyze(const AnalyzeArgs& args) {
   if (!args.baseline.empty()) {
     std::vector<RunSamples> base;
     for (const auto& p : args.baseline) {
-      Result<RunResult> r = read_run({p}, p, rules, false, &report.notes);
+      StoreVisitor visit;
+      if (html && page.baseline_source.empty() && page.run) {
+        visit = [&](const TraceStore& store, const Snapshot& snapshot) {
+          page.baseline_source = p;
+          page.baseline_events = store.held();
+          page.diff_json = diff_flame_json(full_flame_tree(store, snapshot), page.run->full_tree,
+                                           limits, &page.caps);
+          page.run->full_tree = {};  // no longer needed
+        };
+      }
+      Result<RunResult> r = read_run({p}, p, rules, false, &report.notes, visit);
       if (!r.ok()) return fail("baseline " + r.status().message());
       base.push_back(std::move(r->samples));
     }
@@ -164,9 +208,19 @@ int run_analyze(const AnalyzeArgs& args) {
     report.method = regression_method_text(rules);
   }
 
+  if (html && groups.size() > 1) page.caps.push_back({"runs", 1, groups.size(), join(groups[0])});
+  if (html && args.baseline.size() > 1) {
+    page.caps.push_back({"baselines", 1, args.baseline.size(), args.baseline[0]});
+  }
   {
     BufferedOut out(sink.get());
-    write_report(report, format, out);
+    if (html) {
+      if (Status st = write_html_report(report_template(), page, out); !st.ok()) {
+        return fail(st.message());
+      }
+    } else {
+      write_report(report, format, out);
+    }
     if (Status st = out.flush(); !st.ok()) return fail(st.message());
   }
   if (Status st = sink->finish(); !st.ok()) return fail(st.message());

@@ -15,7 +15,7 @@ struct AnalyzeArgs {
   std::string rules;                  // rules file (JSON, docs/rules.md)
   std::vector<std::string> baseline;  // baseline runs
   std::string max_regression;         // "5%"; "" = the rules file's, else 5%
-  std::string format = "text";        // text | json | junit | markdown
+  std::string format = "text";        // text | json | junit | markdown | html
   std::string output;                 // "" or "-" = stdout
   std::string lang = "en";            // en | zh
   bool merge = false;                 // inputs are parts (ranks) of one run: one store

@@ -115,8 +115,10 @@ int main(int argc, char** argv) {
   a->add_option("--max-regression", analyze.max_regression,
                 "Largest tolerated throughput drop / kernel slowdown (default 5%); fails only "
                 "when significant (see below)");
-  a->add_option("--format", analyze.format, "Report format: text, json, junit or markdown")
-      ->check(CLI::IsMember({"text", "json", "junit", "markdown"}));
+  a->add_option("--format", analyze.format,
+                "Report format: text, json, junit, markdown, or html (one self-contained page "
+                "with the flame graphs that opens offline)")
+      ->check(CLI::IsMember({"text", "json", "junit", "markdown", "html"}));
   a->add_option("-o,--output", analyze.output, "Write the report to this file (default stdout)");
   a->add_option("--lang", analyze.lang, "Language of the diagnosis: en or zh")
       ->check(CLI::IsMember({"en", "zh"}));

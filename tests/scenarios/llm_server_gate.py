@@ -9,7 +9,9 @@ size, then checks with `huoyan analyze`:
   both in one attempt, of at most three (a noisy neighbour can spoil one attempt's runs);
   - diagnosis: the bad run's findings name Int4Gemm's small group size (evidence group_size 32,
     suggestion to raise it); the good run's findings do not blame the group size;
-  - diagnosis: --block-size 4 triggers the small-KV-block finding on PagedAttention, 32 does not.
+  - diagnosis: --block-size 4 triggers the small-KV-block finding on PagedAttention, 32 does not;
+  - the failing gate as an HTML report (--format html): the same exit code, and the page's data
+    holds the failing Int4Gemm check, the flame graph, the slowest requests and the comparison.
 
 usage: llm_server_gate.py LLM_SERVER HUOYAN WORKDIR
 """
@@ -81,7 +83,8 @@ os.makedirs(WORK, exist_ok=True)
 
 
 def gate_attempt(k):
-    """One attempt at both gate checks; returns (bad run, None) or (None, why it failed).
+    """One attempt at both gate checks; returns (the failing gate's arguments, None) or (None,
+    why it failed).
 
     Runs are interleaved, so that a machine that speeds up or slows down during the test moves
     both configurations alike, and each side has three runs: on a shared 2-core machine a short
@@ -101,27 +104,45 @@ def gate_attempt(k):
     if rc != 0:
         return None, ("false alarm: two runs of the same configuration failed the 5%% gate "
                       "(exit %d)\n%s%s" % (rc, out, err))
-    rc, out, err = analyze([bad, bad_2, bad_3, "--baseline", good_a, good_b, good_c,
-                            "--max-regression", "5%", "--no-diagnosis"])
+    gate = [bad, bad_2, bad_3, "--baseline", good_a, good_b, good_c, "--max-regression", "5%"]
+    rc, out, err = analyze(gate + ["--no-diagnosis"])
     print(out)
     if rc != 1:
         return None, ("missed regression: --group-size 32 passed the gate against 256 (exit %d)"
                       "\n%s%s" % (rc, out, err))
-    return bad, None
+    return gate, None
 
 
 # A noisy neighbour can still move one attempt's runs by more than the effect: the gate must
 # decide right in one of three independent attempts, each with both checks.
 why = []
 for k in range(3):
-    bad, reason = gate_attempt(k)
-    if bad is not None:
+    gate, reason = gate_attempt(k)
+    if gate is not None:
         break
     print("attempt %d: %s" % (k, reason.splitlines()[0]), flush=True)
     why.append(reason)
 else:
     fail("the gate decided wrong in 3 attempts:\n" + "\n".join(why))
+bad = gate[0]
 good_a = os.path.join(WORK, "group256_a%d.json.gz" % k)
+
+# The CI artifact of that failing gate: one HTML page with its data embedded.
+page = os.path.join(WORK, "report.html")
+rc, out, err = analyze(gate + ["--format", "html", "-o", page])
+if rc != 1:
+    fail("--format html: exit %d for the failing gate, expected 1\n%s" % (rc, err))
+with open(page, encoding="utf-8") as f:
+    html = f.read()
+start = html.index('<script type="application/json" id="huoyan-data">')
+start = html.index(">", start) + 1
+data = json.loads(html[start:html.index("</script>", start)])
+failing = [c["name"] for c in data["report"]["checks"] if c["status"] == "fail"]
+if data["report"]["passed"] or "kernel Int4Gemm" not in failing:
+    fail("the HTML report does not show the failing Int4Gemm check: %s" % failing)
+if not data["flame"] or not data["diff"] or not data["requests"] or not data["findings"]["zh"]:
+    fail("the HTML report lacks a flame graph, the comparison, requests or findings")
+print("html report: %d bytes, failing: %s" % (len(html), ", ".join(failing)), flush=True)
 
 bad_findings = small_group_findings(findings(bad))
 if not bad_findings:

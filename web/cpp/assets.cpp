@@ -8,9 +8,12 @@ namespace detail {
 // Defined in the generated source, sorted by path.
 extern const Asset kAssets[];
 extern const std::size_t kAssetCount;
+extern const std::string_view kReportTemplate;
 }  // namespace detail
 
 std::span<const Asset> all_assets() { return {detail::kAssets, detail::kAssetCount}; }
+
+std::string_view report_template() { return detail::kReportTemplate; }
 
 const Asset* find_asset(std::string_view path) {
   if (path.empty() || path == "/") path = "/index.html";

@@ -19,4 +19,9 @@ const Asset* find_asset(std::string_view path);
 // Every asset, sorted by path.
 std::span<const Asset> all_assets();
 
+// The template of `huoyan analyze --format html`: one HTML file with the report UI's scripts and
+// styles inlined and the marker <!--huoyan:data--> where the report's JSON goes. Empty when the
+// UI was embedded from a prebuilt dist without it.
+std::string_view report_template();
+
 }  // namespace huoyan::web

@@ -1,5 +1,6 @@
 // Pure helpers over the raw /api/flamegraph tree (no DOM), shared by the tab
 // and its tests of the summary text.
+import { formatDeltaNs, formatInt, formatNs, formatPct } from './format.js';
 
 // Case-insensitive substring match. Deliberately not a RegExp: a kernel search
 // like "foo(" must not throw.
@@ -40,4 +41,23 @@ export function hasDelta(root) {
 
 export function hasKind(root) {
   return root && (typeof root.kind === 'string' || (root.children || []).some((c) => typeof c.kind === 'string'));
+}
+
+// What the tooltip says about a hovered frame (`node` is d3's hierarchy node), as display
+// strings; fields that do not apply are null. `kindOf(data)` is 'device' for a device kernel.
+export function frameTip(node, total, kindOf) {
+  const n = node.data;
+  const parent = node.parent ? node.parent.data.value : null;
+  return {
+    name: n.name,
+    time: formatNs(n.value),
+    share: formatPct(n.value / (total || 1)),
+    parentShare: parent ? formatPct(n.value / parent) : null,
+    calls: typeof n.calls === 'number' ? formatInt(n.calls) : null,
+    mean: n.calls ? formatNs(n.value / n.calls) : null,
+    kind: node.depth === 0 ? null : kindOf(n) === 'device' ? 'device kernel' : 'host phase',
+    delta: typeof n.delta === 'number' ? formatDeltaNs(n.delta) : null,
+    base: typeof n.base === 'number' ? formatNs(n.base) : null,
+    rel: typeof n.base === 'number' && n.base > 0 ? `${n.delta >= 0 ? '+' : ''}${((100 * n.delta) / n.base).toFixed(1)} %` : null,
+  };
 }
