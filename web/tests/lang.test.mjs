@@ -24,9 +24,12 @@ test('the language switch refetches the diagnosis in Chinese and is remembered',
   await zh;
   assert.equal(await page.evaluate(() => localStorage.getItem('huoyan.lang')), 'zh');
   const { status, body } = await api('/api/diagnosis?lang=zh');
-  if (status === 200 && body.length) {
-    await page.waitForFunction((t) => document.querySelector('.finding-title')?.textContent === t, body[0].title);
-    assert.deepEqual(await titles(page), body.map((f) => f.title));
+  const findings = status === 200 ? body.findings : [];
+  if (findings.length) {
+    await page.waitForFunction((t) => document.querySelector('.finding-title')?.textContent === t, findings[0].title);
+    assert.deepEqual(await titles(page), findings.map((f) => f.title));
+    // The basis follows the switch too.
+    await page.waitForFunction(() => document.querySelector('[data-window]')?.textContent.includes('分析范围'));
   }
 
   const again = page.waitForRequest((r) => r.url().includes('/api/diagnosis?lang=zh'));
