@@ -23,13 +23,6 @@ void ServingMetrics::Histogram<N>::add(const Histogram& o) {
   sum_ns += o.sum_ns;
 }
 
-template <size_t N>
-void ServingMetrics::Histogram<N>::subtract(const Histogram& o) {
-  for (size_t i = 0; i < buckets.size(); ++i) buckets[i] -= o.buckets[i];
-  count -= o.count;
-  sum_ns -= o.sum_ns;
-}
-
 void ServingMetrics::update(const TraceStore& store, const RequestIndex* requests) {
   const Snapshot snapshot = store.snapshot();
   if (snapshot.begin_seq() > next_seq_) missed_ += snapshot.begin_seq() - next_seq_;
@@ -40,21 +33,20 @@ void ServingMetrics::update(const TraceStore& store, const RequestIndex* request
     fresh[ev->name].add(ev->dur, kKernelBuckets);
   });
   next_seq_ = std::max(next_seq_, snapshot.end_seq());
-  for (const auto& [name, h] : fresh) kernels_[std::string(snapshot.str(name))].add(h);
-
-  // Free label slots go to the kernels with most time; the named keep their slot.
-  if (named_.size() < max_kernels_ && named_.size() < kernels_.size()) {
-    std::vector<std::pair<int64_t, const std::string*>> candidates;
-    for (const auto& [name, h] : kernels_) {
-      if (!named_.count(name)) candidates.emplace_back(h.sum_ns, &name);
-    }
-    std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first > b.first : *a.second < *b.second;
-    });
-    for (const auto& [ns, name] : candidates) {
-      if (named_.size() >= max_kernels_) break;
-      named_.emplace(*name, kernels_[*name]);  // what it had so far stays in "other"
-    }
+  // Free label slots go to the new kernels with most time in this batch; a kernel keeps the
+  // series it started in.
+  std::vector<std::pair<int64_t, std::string>> arrivals;
+  for (const auto& [id, h] : fresh) {
+    std::string name(snapshot.str(id));
+    if (!kernels_.count(name)) arrivals.emplace_back(h.sum_ns, name);
+    kernels_[name].add(h);
+  }
+  std::sort(arrivals.begin(), arrivals.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  for (auto& [ns, name] : arrivals) {
+    if (named_.size() >= max_kernels_) break;
+    named_.insert(std::move(name));
   }
 
   if (requests == nullptr) return;
@@ -115,26 +107,19 @@ void write_histogram(std::string* out, const char* name, const std::string& labe
 void ServingMetrics::write(std::string* out) const {
   *out += fmt::format(
       "# HELP huoyan_kernel_duration_seconds Device work (kernels, copies, collectives) by "
-      "kernel: the {} with most time when a label slot was free, the rest as \"other\".\n"
+      "kernel: up to {} kernels in their own series, the rest as \"other\".\n"
       "# TYPE huoyan_kernel_duration_seconds histogram\n",
       max_kernels_);
   std::vector<const std::string*> names;
-  for (const auto& [name, base] : named_) names.push_back(&name);
+  for (const std::string& name : named_) names.push_back(&name);
   std::sort(names.begin(), names.end(), [](auto* a, auto* b) { return *a < *b; });
   KernelHistogram other;
   for (const auto& [name, h] : kernels_) {
-    auto it = named_.find(name);
-    if (it == named_.end()) {
-      other.add(h);
-    } else {
-      other.add(it->second);  // what it had before it got its own series
-    }
+    if (!named_.count(name)) other.add(h);
   }
   for (const std::string* name : names) {
-    KernelHistogram h = kernels_.at(*name);
-    h.subtract(named_.at(*name));
-    write_histogram(out, "huoyan_kernel_duration_seconds",
-                    "kernel=\"" + label(*name) + "\"", h, kKernelBuckets);
+    write_histogram(out, "huoyan_kernel_duration_seconds", "kernel=\"" + label(*name) + "\"",
+                    kernels_.at(*name), kKernelBuckets);
   }
   write_histogram(out, "huoyan_kernel_duration_seconds", "kernel=\"other\"", other,
                   kKernelBuckets);

@@ -6,10 +6,10 @@
 // and the requests finished since. Events evicted before an update saw them are counted
 // (huoyan_kernel_events_missed_total), never silently lost.
 //
-// Label cardinality is bounded: at most `max_kernels` kernels get a series of their own, chosen
-// by total time when a slot is free and kept from then on (a series never changes its label);
-// all other kernels add up in kernel="other". A kernel promoted later leaves what it had
-// before in "other", so every series only grows.
+// Label cardinality is bounded: at most `max_kernels` kernels get a series of their own — while
+// slots are free, the kernels new to an update, most time first (so with a first scrape after
+// warm-up, the top kernels by time) — and all others add up in kernel="other". A kernel stays in
+// the series it started in, so every series only grows.
 //
 // Thread-compatible: the caller serializes update() and write().
 #pragma once
@@ -50,7 +50,6 @@ class ServingMetrics {
     int64_t sum_ns = 0;
     void add(int64_t ns, const std::array<double, N>& bounds);
     void add(const Histogram& o);
-    void subtract(const Histogram& o);
   };
   using KernelHistogram = Histogram<kKernelBuckets.size()>;
   using RequestHistogram = Histogram<kRequestBuckets.size()>;
@@ -59,9 +58,8 @@ class ServingMetrics {
   size_t max_kernels_;
   EventSeq next_seq_ = 0;
   uint64_t missed_ = 0;
-  // Every kernel seen, by name; the named ones with what they held when promoted.
-  std::unordered_map<std::string, KernelHistogram> kernels_;
-  std::unordered_map<std::string, KernelHistogram> named_;  // name → baseline at promotion
+  std::unordered_map<std::string, KernelHistogram> kernels_;  // every kernel seen, by name
+  std::unordered_set<std::string> named_;                      // those with their own series
   std::unordered_set<StringId> finished_;                   // requests already observed
   RequestHistogram ttft_;
   RequestHistogram latency_;
