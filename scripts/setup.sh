@@ -12,7 +12,7 @@ PACKAGES=(
   zlib1g-dev libsqlite3-dev libconcurrentqueue-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
-  chromium curl wrk python3
+  chromium curl wrk python3 prometheus
 )
 
 missing=()
