@@ -310,7 +310,8 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
       }
       // A request's own span (its queue wait, recorded by the loop when it admits the request)
       // times the request, not work of the loop.
-      if (e.request == 0) host_spans[e.track].push_back({e.ts, e.end(), e.name, lk->second, e.step});
+      if (e.request == 0)
+        host_spans[e.track].push_back({e.ts, e.end(), e.name, lk->second, e.step});
       if ((e.name == n_select || e.step != 0) && e.track < loop_track.size()) {
         loop_track[e.track] = 1;
       }

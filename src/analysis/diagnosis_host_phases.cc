@@ -31,8 +31,8 @@ class Coverage {
 
  private:
   int64_t before(int64_t x) const {
-    const size_t i = static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end(), x) -
-                                         starts_.begin());
+    const size_t i =
+        static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end(), x) - starts_.begin());
     if (i == 0) return 0;
     return prefix_[i - 1] + std::min(x, ends_[i - 1]) - starts_[i - 1];
   }
@@ -52,14 +52,21 @@ std::string lower(std::string_view s) {
 std::string_view host_phase_label(std::string_view name) {
   // Substrings of the phase names of vLLM, SGLang, TGI, MindIE and the reference server.
   static const std::pair<std::string_view, std::string_view> table[] = {
-      {"detoken", "output processing"},   {"process_output", "output processing"},
-      {"process_model_output", "output processing"}, {"postprocess", "output processing"},
-      {"deliver", "output processing"},   {"stream_output", "output processing"},
+      {"detoken", "output processing"},
+      {"process_output", "output processing"},
+      {"process_model_output", "output processing"},
+      {"postprocess", "output processing"},
+      {"deliver", "output processing"},
+      {"stream_output", "output processing"},
       {"output_processor", "output processing"},
-      {"schedul", "scheduling"},          {"select_batch", "scheduling"},
-      {"get_next_batch", "scheduling"},   {"prepare", "input preparation"},
-      {"build_batch", "input preparation"}, {"make_inputs", "input preparation"},
-      {"sampl", "sampling"},              {"tokeniz", "tokenization"},
+      {"schedul", "scheduling"},
+      {"select_batch", "scheduling"},
+      {"get_next_batch", "scheduling"},
+      {"prepare", "input preparation"},
+      {"build_batch", "input preparation"},
+      {"make_inputs", "input preparation"},
+      {"sampl", "sampling"},
+      {"tokeniz", "tokenization"},
   };
   const std::string n = lower(name);
   for (const auto& [needle, label] : table) {

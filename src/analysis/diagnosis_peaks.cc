@@ -49,8 +49,7 @@ std::string lower(std::string_view s) {
 }
 
 std::string squash(std::string s) {
-  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == ' ' || c == '-'; }),
-          s.end());
+  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == ' ' || c == '-'; }), s.end());
   return s;
 }
 
@@ -181,8 +180,9 @@ std::optional<Roofline> roofline(const DiagnosisContext& ctx, const DiagnosisCon
   r.measured_ns = k.total_ns;
   // Instances side by side on several streams: the device-level time is the busy union.
   const double concurrency =
-      k.busy_ns > 0 ? std::max(1.0, static_cast<double>(k.total_ns) / static_cast<double>(k.busy_ns))
-                    : 1.0;
+      k.busy_ns > 0
+          ? std::max(1.0, static_cast<double>(k.total_ns) / static_cast<double>(k.busy_ns))
+          : 1.0;
   // Each roof's fraction over the instances that report its work: time at the roof over the
   // time taken. The longer roof (the larger fraction) binds.
   double memory_fraction = 0;

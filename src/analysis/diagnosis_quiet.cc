@@ -43,8 +43,8 @@ std::vector<QuietRule> quiet_knob_rules(const DiagnosisContext& ctx, const Diagn
     if (fired_group(findings, k.name)) continue;
     if (k.group_size >= cfg.group_size_min) {
       add("quant-group-size", k.name,
-          fmt::format("{}: group size {} is at or above group_size_min ({})", k.name,
-                      k.group_size, cfg.group_size_min),
+          fmt::format("{}: group size {} is at or above group_size_min ({})", k.name, k.group_size,
+                      cfg.group_size_min),
           fmt::format("{}:group_size {} 不小于 group_size_min({})", k.name, k.group_size,
                       cfg.group_size_min));
     } else {
@@ -52,8 +52,8 @@ std::vector<QuietRule> quiet_knob_rules(const DiagnosisContext& ctx, const Diagn
           fmt::format("{}: group size {} is small, but the kernel takes only {} of device time "
                       "(under min_share {})",
                       k.name, k.group_size, pct(k.share), pct(cfg.min_share)),
-          fmt::format("{}:group_size {} 偏小,但该内核只占设备时间的 {}(低于 min_share {})",
-                      k.name, k.group_size, pct(k.share), pct(cfg.min_share)));
+          fmt::format("{}:group_size {} 偏小,但该内核只占设备时间的 {}(低于 min_share {})", k.name,
+                      k.group_size, pct(k.share), pct(cfg.min_share)));
     }
   }
   if (!any_group) {
@@ -113,8 +113,7 @@ std::vector<QuietRule> quiet_knob_rules(const DiagnosisContext& ctx, const Diagn
 
   // Host phases.
   if (!fired(findings, "host-bound", "") && ctx.loop_ns > 0) {
-    const double share =
-        static_cast<double>(ctx.host_phase_ns) / static_cast<double>(ctx.loop_ns);
+    const double share = static_cast<double>(ctx.host_phase_ns) / static_cast<double>(ctx.loop_ns);
     const std::string top = ctx.host_phases.empty() ? "" : ctx.host_phases.front().name;
     add("host-bound", top,
         fmt::format("Host phases take {} of the serving loop{}, under host_share ({})", pct(share),

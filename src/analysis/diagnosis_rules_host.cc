@@ -128,8 +128,8 @@ std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const Diagnosi
   }
   const bool erratic = select_tail >= cfg.tail_ratio;
   const bool critical = host_share >= 2 * cfg.host_share || (host_heavy && lock_evidence);
-  Finding f = diag::make_finding("host-bound", "",
-                                 critical ? Severity::kCritical : Severity::kWarning);
+  Finding f =
+      diag::make_finding("host-bound", "", critical ? Severity::kCritical : Severity::kWarning);
   // Overlapping host work with execution can hide host time only where the device idles.
   f.saved_ns = idle > 0 ? std::min(host, idle) : host;
   f.evidence.push_back(Evidence::String(
@@ -168,8 +168,8 @@ std::vector<Finding> rule_host_bound(const DiagnosisContext& ctx, const Diagnosi
     parts_en += fmt::format("{}{}{} {}", parts_en.empty() ? "" : ", ", p.name, role_en, pct(share));
     parts_zh += fmt::format("{}{}{} {}", parts_zh.empty() ? "" : ",", p.name, role_zh, pct(share));
   }
-  f.title.en = fmt::format("Host phases take {} of the serving loop ({})", pct(host_share),
-                           parts_en);
+  f.title.en =
+      fmt::format("Host phases take {} of the serving loop ({})", pct(host_share), parts_en);
   f.title.zh = fmt::format("主机阶段占服务循环的 {}({})", pct(host_share), parts_zh);
 
   f.cause.en = fmt::format(
@@ -305,7 +305,8 @@ std::vector<Finding> rule_device_imbalance(const DiagnosisContext& ctx,
       diag::make_finding("device-imbalance", (*mx)->label,
                          spread >= 2 * cfg.imbalance ? Severity::kCritical : Severity::kWarning);
   f.saved_ns = max_ns - mean;
-  f.evidence.push_back(Evidence::String("saved_basis", "the busiest device's compute time above the mean"));
+  f.evidence.push_back(
+      Evidence::String("saved_basis", "the busiest device's compute time above the mean"));
   f.view.tab = "timeline";
   f.view.search = (*mx)->label;
   f.evidence.push_back(Evidence::Int("devices", static_cast<int64_t>(devs.size())));
@@ -375,7 +376,8 @@ std::vector<Finding> rule_stragglers(const DiagnosisContext& ctx, const Diagnosi
   const std::string& label = ctx.devices[worst].label;
   Finding f = diag::make_finding("stragglers", label, Severity::kWarning);
   f.saved_ns = lag;
-  f.evidence.push_back(Evidence::String("saved_basis", "the straggler's lag over the others' median"));
+  f.evidence.push_back(
+      Evidence::String("saved_basis", "the straggler's lag over the others' median"));
   f.view.tab = "timeline";
   f.view.search = label;
   f.evidence.push_back(Evidence::Int("steps", static_cast<int64_t>(considered)));

@@ -43,7 +43,8 @@ Severity knob_severity(const DiagnosisContext& ctx, const DiagnosisConfig& cfg, 
 
 // The roofline and its peak as evidence: which peak, where it came from, how close the kernel is.
 void add_roofline_evidence(Finding* f, const diag::Roofline& r) {
-  if (r.achieved_gbps > 0) f->evidence.push_back(Evidence::Double("achieved_gbps", r.achieved_gbps));
+  if (r.achieved_gbps > 0)
+    f->evidence.push_back(Evidence::Double("achieved_gbps", r.achieved_gbps));
   if (r.achieved_gflops > 0) {
     f->evidence.push_back(Evidence::Double("achieved_gflops", r.achieved_gflops));
   }
@@ -51,7 +52,8 @@ void add_roofline_evidence(Finding* f, const diag::Roofline& r) {
   f->evidence.push_back(Evidence::String("peak_source", r.spec.source));
   if (!r.spec.method.empty()) f->evidence.push_back(Evidence::String("peak_method", r.spec.method));
   f->evidence.push_back(Evidence::Double("peak_gbps", r.spec.bandwidth_gbps));
-  if (r.spec.tflops > 0) f->evidence.push_back(Evidence::Double("peak_gflops", r.spec.tflops * 1000));
+  if (r.spec.tflops > 0)
+    f->evidence.push_back(Evidence::Double("peak_gflops", r.spec.tflops * 1000));
   f->evidence.push_back(Evidence::String("bound", r.compute_bound ? "compute" : "memory"));
   f->evidence.push_back(Evidence::Double("roofline_fraction", r.fraction));
   if (r.intensity > 0) f->evidence.push_back(Evidence::Double("arithmetic_intensity", r.intensity));
@@ -119,8 +121,7 @@ std::vector<Finding> rule_dominant_kernel(const DiagnosisContext& ctx, const Dia
     f.evidence.push_back(Evidence::Int("total_ns", k.total_ns));
     f.evidence.push_back(Evidence::Int("count", static_cast<int64_t>(k.count)));
     f.evidence.push_back(Evidence::Int("device_total_ns", ctx.device_total_ns));
-    const DeviceFacts* dev =
-        k.device >= 0 ? &ctx.devices[static_cast<size_t>(k.device)] : nullptr;
+    const DeviceFacts* dev = k.device >= 0 ? &ctx.devices[static_cast<size_t>(k.device)] : nullptr;
     if (small_group(k, cfg)) {
       f.title.en = fmt::format("{} takes {} of device time; its quantization group is {}", k.name,
                                pct(k.share), k.group_size);
@@ -132,7 +133,8 @@ std::vector<Finding> rule_dominant_kernel(const DiagnosisContext& ctx, const Dia
       f.severity = Severity::kWarning;
       f.saved_ns = dev != nullptr ? std::min(k.total_ns, dev->copy_exposed_ns) : 0;
       f.evidence.push_back(Evidence::String(
-          "saved_basis", "copy time with no other work beside it on the device (overlap hides it)"));
+          "saved_basis",
+          "copy time with no other work beside it on the device (overlap hides it)"));
       f.title.en = fmt::format("Memory copies ({}) take {} of device time", k.name, pct(k.share));
       f.title.zh = fmt::format("内存拷贝({})占设备时间的 {}", k.name, pct(k.share));
       f.cause.en =
@@ -281,7 +283,8 @@ std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisC
       rates_zh = rates_en;
     }
     if (r->achieved_gflops > 0) {
-      rates_en += fmt::format("{}{} GFLOPS", rates_en.empty() ? "" : " and ", num(r->achieved_gflops));
+      rates_en +=
+          fmt::format("{}{} GFLOPS", rates_en.empty() ? "" : " and ", num(r->achieved_gflops));
       rates_zh += fmt::format("{}{} GFLOPS", rates_zh.empty() ? "" : "、", num(r->achieved_gflops));
     }
     std::string ai_en;
@@ -295,15 +298,16 @@ std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisC
     if (at_roof) {
       // Above the roof: the data comes from caches, not the memory the peak measures.
       const bool above = r->fraction > 1.05;
-      f.title.en = above ? fmt::format("{} runs above its {} roof ({} of the roofline): its data "
-                                       "comes from caches",
-                                       k.name, roof_en, pct(r->fraction))
+      f.title.en = above ? fmt::format(
+                               "{} runs above its {} roof ({} of the roofline): its data "
+                               "comes from caches",
+                               k.name, roof_en, pct(r->fraction))
                          : fmt::format("{} runs at its {} roof ({} of the roofline)", k.name,
                                        roof_en, pct(r->fraction));
-      f.title.zh = above ? fmt::format("{} 超过{}屋顶线(屋顶线的 {}):数据来自缓存", k.name,
-                                       roof_zh, pct(r->fraction))
-                         : fmt::format("{} 已达{}屋顶线(屋顶线的 {})", k.name, roof_zh,
-                                       pct(r->fraction));
+      f.title.zh =
+          above ? fmt::format("{} 超过{}屋顶线(屋顶线的 {}):数据来自缓存", k.name, roof_zh,
+                              pct(r->fraction))
+                : fmt::format("{} 已达{}屋顶线(屋顶线的 {})", k.name, roof_zh, pct(r->fraction));
       f.cause.en = fmt::format("It reaches {} against {}.{}", rates_en, peak.en, ai_en);
       f.cause.zh = fmt::format("它达到 {},依据 {}。{}", rates_zh, peak.zh, ai_zh);
       f.suggestion.en =
@@ -319,13 +323,13 @@ std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisC
                     "KV cache、int4 权重),或每个 step 合并更多 token,让每字节权重服务更多 token。";
     } else {
       // An upper bound: all of the shortfall blamed on the kernel, none on the peak.
-      f.saved_ns = std::max<int64_t>(
-          0, diag::scale_ns(k.total_ns, 1.0 - r->fraction / cfg.bandwidth_high));
+      f.saved_ns =
+          std::max<int64_t>(0, diag::scale_ns(k.total_ns, 1.0 - r->fraction / cfg.bandwidth_high));
       f.evidence.push_back(Evidence::String(
-          "saved_basis", fmt::format("upper bound: the kernel at {} of its roofline",
-                                     pct(cfg.bandwidth_high))));
-      f.title.en = fmt::format("{} runs at only {} of its {} roof", k.name, pct(r->fraction),
-                               roof_en);
+          "saved_basis",
+          fmt::format("upper bound: the kernel at {} of its roofline", pct(cfg.bandwidth_high))));
+      f.title.en =
+          fmt::format("{} runs at only {} of its {} roof", k.name, pct(r->fraction), roof_en);
       f.title.zh = fmt::format("{} 只达到{}屋顶线的 {}", k.name, roof_zh, pct(r->fraction));
       const std::string why_en =
           compute ? " Compute limits it, yet it issues few of the fused multiply-adds the peak "
@@ -342,16 +346,16 @@ std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisC
       const std::string trust_zh = r->trusted ? "" : "峰值为假定值,测得实际峰值之前仅供参考。";
       f.cause.en = fmt::format("It reaches {} against {}.{}{}{}", rates_en, peak.en, ai_en, why_en,
                                trust_en);
-      f.cause.zh = fmt::format("它只达到 {},依据 {}。{}{}{}", rates_zh, peak.zh, ai_zh, why_zh,
-                               trust_zh);
+      f.cause.zh =
+          fmt::format("它只达到 {},依据 {}。{}{}{}", rates_zh, peak.zh, ai_zh, why_zh, trust_zh);
       const std::string saving_en =
           r->trusted ? fmt::format(" At {} of its roofline it would save up to {}.",
                                    pct(cfg.bandwidth_high), dur(f.saved_ns))
                      : "";
-      const std::string saving_zh =
-          r->trusted ? fmt::format("达到屋顶线的 {} 时最多可节省 {}。", pct(cfg.bandwidth_high),
-                                   dur(f.saved_ns))
-                     : "";
+      const std::string saving_zh = r->trusted
+                                        ? fmt::format("达到屋顶线的 {} 时最多可节省 {}。",
+                                                      pct(cfg.bandwidth_high), dur(f.saved_ns))
+                                        : "";
       f.suggestion.en = fmt::format(
           "{}{}",
           compute ? "Use the widest vector instructions the device has (the measured peak uses "
@@ -361,9 +365,10 @@ std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisC
           saving_en);
       f.suggestion.zh = fmt::format(
           "{}{}",
-          compute ? "使用设备支持的最宽向量指令(实测峰值即用这些指令)、经过调优的内核库,并在寄存器中"
-                    "按 tile 一次性反量化。"
-                  : "让访存连续且粒度更大:向量化/合并访存、使用更大的 tile 或 block、预取下一块数据。",
+          compute
+              ? "使用设备支持的最宽向量指令(实测峰值即用这些指令)、经过调优的内核库,并在寄存器中"
+                "按 tile 一次性反量化。"
+              : "让访存连续且粒度更大:向量化/合并访存、使用更大的 tile 或 block、预取下一块数据。",
           saving_zh);
     }
     out.push_back(std::move(f));
@@ -397,7 +402,8 @@ std::vector<Finding> rule_small_kv_blocks(const DiagnosisContext& ctx, const Dia
     std::string bw_zh;
     // At or above the memory roof the KV blocks come from caches, whose bandwidth the peak
     // does not measure: the shortfall then says nothing, and the assumed share applies.
-    const double fraction = r && r->achieved_gbps > 0 ? r->achieved_gbps / r->spec.bandwidth_gbps : 0;
+    const double fraction =
+        r && r->achieved_gbps > 0 ? r->achieved_gbps / r->spec.bandwidth_gbps : 0;
     const bool measured = fraction > 0 && fraction < cfg.bandwidth_high;
     if (measured) {
       overhead = std::clamp(1.0 - fraction / cfg.bandwidth_high, 0.0, cfg.block_overhead_max);
@@ -413,11 +419,10 @@ std::vector<Finding> rule_small_kv_blocks(const DiagnosisContext& ctx, const Dia
     const int64_t saved = f.saved_ns;
     f.evidence.push_back(Evidence::Double("block_overhead_share", overhead));
     f.evidence.push_back(Evidence::String(
-        "saved_basis",
-        measured ? "per-block costs: bandwidth shortfall, capped"
-        : fraction > 0
-            ? "per-block costs: assumed share of the kernel's time (at the memory roof: from caches)"
-            : "per-block costs: assumed share of the kernel's time"));
+        "saved_basis", measured       ? "per-block costs: bandwidth shortfall, capped"
+                       : fraction > 0 ? "per-block costs: assumed share of the kernel's time (at "
+                                        "the memory roof: from caches)"
+                                      : "per-block costs: assumed share of the kernel's time"));
     f.severity = knob_severity(ctx, cfg, f.saved_ns);
     f.title.en = fmt::format("{} loads the KV cache in blocks of {} tokens ({} of device time)",
                              k.name, b, pct(k.share));

@@ -73,7 +73,8 @@ void rank_findings_stable(std::vector<Finding>* findings, const std::vector<Key>
     size_t pick_rank = std::numeric_limits<size_t>::max();
     for (size_t i = 0; i < rest.size(); ++i) {
       bool beaten = false;
-      for (size_t j = 0; j < rest.size() && !beaten; ++j) beaten = j != i && beats(rest[j], rest[i]);
+      for (size_t j = 0; j < rest.size() && !beaten; ++j)
+        beaten = j != i && beats(rest[j], rest[i]);
       if (beaten) continue;
       auto it = was.find(key_of(rest[i]));
       const size_t rank = it != was.end() ? it->second : previous.size() + i;

@@ -46,7 +46,7 @@ TEST(StableDiagnosis, ConfigsMoveEveryThresholdTheRightWay) {
   EXPECT_GT(strict.lock_share, cfg.lock_share);
   EXPECT_GT(loose.bandwidth_low, cfg.bandwidth_low);  // "far below the roof" fires under it
   EXPECT_LT(strict.bandwidth_low, cfg.bandwidth_low);
-  EXPECT_NEAR(loose.tail_ratio, 2.8, 1e-12);  // the excess over 1 moves
+  EXPECT_NEAR(loose.tail_ratio, 2.8, 1e-12);            // the excess over 1 moves
   EXPECT_EQ(loose.group_size_min, cfg.group_size_min);  // knob limits are exact
   EXPECT_EQ(strict.block_size_max, cfg.block_size_max);
 }

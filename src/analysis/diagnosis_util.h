@@ -33,14 +33,14 @@ std::optional<DeviceSpec> device_spec(const DiagnosisContext& ctx, const Diagnos
 // streams count once).
 struct Roofline {
   DeviceSpec spec;
-  bool trusted = false;      // spec is not "assumed"
-  double achieved_gbps = 0;  // 0 without bytes
+  bool trusted = false;        // spec is not "assumed"
+  double achieved_gbps = 0;    // 0 without bytes
   double achieved_gflops = 0;  // 0 without flops
-  double intensity = 0;      // flop/byte (0 unless both)
-  double ridge = 0;          // flop/byte where the two roofs meet (0 without a compute peak)
+  double intensity = 0;        // flop/byte (0 unless both)
+  double ridge = 0;            // flop/byte where the two roofs meet (0 without a compute peak)
   bool compute_bound = false;  // the compute roof is the longer one
-  double fraction = 0;       // time at the roof / measured time (1 = at the roof)
-  int64_t measured_ns = 0;   // the kernel's device time (all instances)
+  double fraction = 0;         // time at the roof / measured time (1 = at the roof)
+  int64_t measured_ns = 0;     // the kernel's device time (all instances)
 };
 std::optional<Roofline> roofline(const DiagnosisContext& ctx, const DiagnosisConfig& cfg,
                                  const KernelFacts& k);

@@ -34,17 +34,16 @@ int run_calibrate(const CalibrateArgs& args) {
     return kExitOk;
   }
   const CpuPeaks& p = *peaks;
-  std::printf("%s",
-              fmt::format("CPU peaks of {} ({}, {} thread{}){}:\n"
-                          "  memory bandwidth  {:8.1f} GB/s   (triad over {} MiB)\n"
-                          "  fp32 compute      {:8.1f} GFLOPS (FMA, {})\n"
-                          "  ridge point       {:8.2f} flop/byte\n",
-                          p.host.empty() ? "this host" : p.host,
-                          p.cpu.empty() ? "unknown CPU" : p.cpu, p.threads,
-                          p.threads == 1 ? "" : "s", from_cache ? " (cached)" : "",
-                          p.bandwidth_gbps, p.triad_bytes >> 20, p.gflops, p.isa,
-                          p.bandwidth_gbps > 0 ? p.gflops / p.bandwidth_gbps : 0.0)
-                  .c_str());
+  std::printf(
+      "%s", fmt::format("CPU peaks of {} ({}, {} thread{}){}:\n"
+                        "  memory bandwidth  {:8.1f} GB/s   (triad over {} MiB)\n"
+                        "  fp32 compute      {:8.1f} GFLOPS (FMA, {})\n"
+                        "  ridge point       {:8.2f} flop/byte\n",
+                        p.host.empty() ? "this host" : p.host,
+                        p.cpu.empty() ? "unknown CPU" : p.cpu, p.threads, p.threads == 1 ? "" : "s",
+                        from_cache ? " (cached)" : "", p.bandwidth_gbps, p.triad_bytes >> 20,
+                        p.gflops, p.isa, p.bandwidth_gbps > 0 ? p.gflops / p.bandwidth_gbps : 0.0)
+                .c_str());
   if (!from_cache) std::printf("%s", fmt::format("measured in {:.2f} s\n", p.seconds).c_str());
   if (!saved.empty()) std::printf("cached in %s\n", saved.c_str());
   return kExitOk;

@@ -63,7 +63,8 @@ TEST(CpuPeaks, JsonRoundTripAndStrictParsing) {
   EXPECT_EQ(back->threads, 8);
   EXPECT_EQ(back->cpu, "Test \"CPU\"");
   EXPECT_EQ(back->measured_at, 1796699533);
-  for (const char* bad : {"", "[]", "{}", "{\"bandwidth_gbps\":-1,\"gflops\":1,\"threads\":1,"
+  for (const char* bad : {"", "[]", "{}",
+                          "{\"bandwidth_gbps\":-1,\"gflops\":1,\"threads\":1,"
                           "\"isa\":\"\",\"cpu\":\"\",\"host\":\"\",\"measured_at\":0}",
                           "{\"bandwidth_gbps\":\"1\",\"gflops\":1,\"threads\":1,\"isa\":\"\","
                           "\"cpu\":\"\",\"host\":\"\",\"measured_at\":0}",

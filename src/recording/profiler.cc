@@ -2,8 +2,8 @@
 // host events (the global one).
 #include <algorithm>
 #include <cstdlib>
-#include <string_view>
 #include <mutex>
+#include <string_view>
 
 #include "huoyan/fake_device.h"
 #include "huoyan/huoyan.h"
@@ -125,7 +125,8 @@ bool Profiler::start(std::string* error) {
   }
   if (d.options.cpu_peaks && d.peaks_json.empty()) {
     const char* env = std::getenv("HUOYAN_CPU_PEAKS");
-    if (env == nullptr || std::string_view(env) != "off") d.peaks_json = cpu_peaks_json(cpu_peaks());
+    if (env == nullptr || std::string_view(env) != "off")
+      d.peaks_json = cpu_peaks_json(cpu_peaks());
   }
   d.write_metadata();
   d.running = true;

@@ -9,13 +9,13 @@
 #include <mutex>
 #include <string>
 
-#include "src/core/trace_store.h"
+#include "huoyan/server.h"
 #include "src/analysis/diagnosis_stability.h"
+#include "src/core/trace_store.h"
 #include "src/server/generation_cache.h"
 #include "src/server/http_util.h"
 #include "src/server/request_index.h"
 #include "src/server/serving_metrics.h"
-#include "huoyan/server.h"
 #include "src/server/timeline.h"
 
 namespace huoyan::server {
@@ -85,7 +85,7 @@ void register_timeline_routes(httplib::Server& http, ApiContext& ctx);  // timel
 void register_status_routes(httplib::Server& http, ApiContext& ctx);    // status, metrics,
                                                                         // capture
 void register_analysis_routes(httplib::Server& http, ApiContext& ctx);  // diagnosis,
-                                                                         // flamegraph/diff
+                                                                        // flamegraph/diff
 // GET of everything else: the embedded web UI (and JSON 404s under /api/).
 void register_static_routes(httplib::Server& http, ApiContext& ctx);
 

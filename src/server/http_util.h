@@ -53,6 +53,10 @@ class Query {
   std::string error_;
 };
 
+// A Prometheus label value: backslash, quote and newline escaped, other control characters as
+// spaces.
+std::string prometheus_label(std::string_view v);
+
 // Builds a small JSON body in memory (bounded by the request's parameters, not the store).
 template <typename F>
 std::string build_json(F&& write) {

@@ -1,5 +1,7 @@
 #include "src/server/request_index.h"
 
+#include "src/writers/json_out.h"
+
 #include <algorithm>
 #include <limits>
 #include <tuple>
@@ -303,6 +305,21 @@ RequestIndex::Page RequestIndex::query(std::string_view prefix, RequestSortKey k
     }
   }
   return page;
+}
+
+void write_request_totals_json(BufferedOut& out, const RequestRow& r) {
+  out.put(",\"tokens_in\":");
+  json_uint(out, r.tokens_in);
+  out.put(",\"tokens_out\":");
+  json_uint(out, r.tokens_out);
+  out.put(",\"steps\":");
+  json_uint(out, r.steps);
+  out.put(",\"device_ns_shared\":");
+  json_int(out, r.device_shared);
+  out.put(",\"device_ns_apportioned\":");
+  json_int(out, r.device_apportioned);
+  out.put(",\"host_ns\":");
+  json_int(out, r.host);
 }
 
 }  // namespace huoyan::server

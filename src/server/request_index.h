@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "src/core/trace_store.h"
+#include "src/io/sink.h"
 
 namespace huoyan::server {
 
@@ -34,6 +35,10 @@ struct RequestRow {
   int64_t device_apportioned = 0;
   int64_t host = 0;
 };
+
+// The totals of a row as JSON members: ,"tokens_in":…,"tokens_out":…,"steps":…,
+// "device_ns_shared":…,"device_ns_apportioned":…,"host_ns":… (the shape of /api/requests).
+void write_request_totals_json(BufferedOut& out, const RequestRow& row);
 
 enum class RequestSortKey { kId, kArrival, kSteps, kDevice, kHost, kTokensOut };
 inline constexpr size_t kRequestSortKeys = 6;

@@ -51,18 +51,7 @@ void handle_requests(ApiContext& ctx, const httplib::Request& req, httplib::Resp
                 json_time_or_null(out, r.first_token);
                 out.put(",\"finish_ns\":");
                 json_time_or_null(out, r.finish);
-                out.put(",\"tokens_in\":");
-                json_uint(out, r.tokens_in);
-                out.put(",\"tokens_out\":");
-                json_uint(out, r.tokens_out);
-                out.put(",\"steps\":");
-                json_uint(out, r.steps);
-                out.put(",\"device_ns_shared\":");
-                json_int(out, r.device_shared);
-                out.put(",\"device_ns_apportioned\":");
-                json_int(out, r.device_apportioned);
-                out.put(",\"host_ns\":");
-                json_int(out, r.host);
+                write_request_totals_json(out, r);
                 out.put('}');
               }
               out.put(page.rows.empty() ? "]}\n" : "\n]}\n");

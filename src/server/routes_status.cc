@@ -244,24 +244,6 @@ void handle_status(ApiContext& ctx, const httplib::Request&, httplib::Response& 
             }));
 }
 
-// Prometheus label values: backslash, quote and newline escaped.
-std::string label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 void handle_metrics(ApiContext& ctx, const httplib::Request&, httplib::Response& res) {
   const StatusFigures f = gather(ctx);
   std::string m;
@@ -283,7 +265,7 @@ void handle_metrics(ApiContext& ctx, const httplib::Request&, httplib::Response&
     m += '\n';
   };
   family("huoyan_info", "gauge", "Version and mode (live or files) of this huoyan server.");
-  sample("huoyan_info{version=\"" + label(HUOYAN_VERSION) + "\",mode=\"" +
+  sample("huoyan_info{version=\"" + prometheus_label(HUOYAN_VERSION) + "\",mode=\"" +
              (f.live ? "live" : "files") + "\"}",
          "1");
   family("huoyan_uptime_seconds", "gauge", "Seconds since the server started.");
@@ -302,7 +284,8 @@ void handle_metrics(ApiContext& ctx, const httplib::Request&, httplib::Response&
   family("huoyan_skipped_events_total", "counter",
          "Malformed input events skipped or repaired, by reason.");
   for (const auto& [reason, n] : f.skipped) {
-    sample("huoyan_skipped_events_total{reason=\"" + label(reason) + "\"}", std::to_string(n));
+    sample("huoyan_skipped_events_total{reason=\"" + prometheus_label(reason) + "\"}",
+           std::to_string(n));
   }
   family("huoyan_store_bytes", "gauge", "Memory held by the store's events, args and strings.");
   sample("huoyan_store_bytes", std::to_string(f.memory_bytes));
@@ -313,8 +296,8 @@ void handle_metrics(ApiContext& ctx, const httplib::Request&, httplib::Response&
   if (!f.collectors.empty()) {
     family("huoyan_collector_up", "gauge", "1 for a running collector, else 0; by name and state.");
     for (const auto& c : f.collectors) {
-      sample("huoyan_collector_up{collector=\"" + label(c.name) + "\",state=\"" + label(c.state) +
-                 "\"}",
+      sample("huoyan_collector_up{collector=\"" + prometheus_label(c.name) + "\",state=\"" +
+                 prometheus_label(c.state) + "\"}",
              c.state == "running" ? "1" : "0");
     }
   }
@@ -322,7 +305,7 @@ void handle_metrics(ApiContext& ctx, const httplib::Request&, httplib::Response&
     family("huoyan_clock_offset_ns", "gauge",
            "Offset added to each clock domain's times to reach the store's time base.");
     for (const auto& c : f.clocks) {
-      sample("huoyan_clock_offset_ns{domain=\"" + label(c.domain) + "\"}",
+      sample("huoyan_clock_offset_ns{domain=\"" + prometheus_label(c.domain) + "\"}",
              std::to_string(c.offset_ns));
     }
   }

@@ -4,13 +4,15 @@
 
 #include <fmt/format.h>
 
+#include "src/server/http_util.h"
+
 namespace huoyan::server {
 
 template <size_t N>
 void ServingMetrics::Histogram<N>::add(int64_t ns, const std::array<double, N>& bounds) {
   const double s = static_cast<double>(ns) * 1e-9;
-  const size_t b = static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), s) -
-                                       bounds.begin());
+  const size_t b =
+      static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), s) - bounds.begin());
   ++buckets[b];
   ++count;
   sum_ns += ns;
@@ -68,25 +70,6 @@ void ServingMetrics::update(const TraceStore& store, const RequestIndex* request
 
 namespace {
 
-// Label value escaping of the Prometheus text format.
-std::string label(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 template <size_t N>
 void write_histogram(std::string* out, const char* name, const std::string& labels,
                      const ServingMetrics::Histogram<N>& h, const std::array<double, N>& bounds) {
@@ -118,11 +101,11 @@ void ServingMetrics::write(std::string* out) const {
     if (!named_.count(name)) other.add(h);
   }
   for (const std::string* name : names) {
-    write_histogram(out, "huoyan_kernel_duration_seconds", "kernel=\"" + label(*name) + "\"",
-                    kernels_.at(*name), kKernelBuckets);
+    write_histogram(out, "huoyan_kernel_duration_seconds",
+                    "kernel=\"" + prometheus_label(*name) + "\"", kernels_.at(*name),
+                    kKernelBuckets);
   }
-  write_histogram(out, "huoyan_kernel_duration_seconds", "kernel=\"other\"", other,
-                  kKernelBuckets);
+  write_histogram(out, "huoyan_kernel_duration_seconds", "kernel=\"other\"", other, kKernelBuckets);
   *out +=
       "# HELP huoyan_kernel_events_missed_total Events evicted from the store before /metrics "
       "took them in (scrape more often, or give the store more capacity).\n"

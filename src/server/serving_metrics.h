@@ -37,9 +37,9 @@ class ServingMetrics {
   void write(std::string* out) const;
 
   // Upper bounds (seconds) of the histogram buckets, +Inf implied.
-  static constexpr std::array<double, 18> kKernelBuckets = {
-      1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4,
-      1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1,  0.25,   1.0};
+  static constexpr std::array<double, 18> kKernelBuckets = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5,
+                                                            1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
+                                                            1e-2, 2.5e-2, 5e-2, 0.1,  0.25,   1.0};
   static constexpr std::array<double, 15> kRequestBuckets = {
       1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 
@@ -59,8 +59,8 @@ class ServingMetrics {
   EventSeq next_seq_ = 0;
   uint64_t missed_ = 0;
   std::unordered_map<std::string, KernelHistogram> kernels_;  // every kernel seen, by name
-  std::unordered_set<std::string> named_;                      // those with their own series
-  std::unordered_set<StringId> finished_;                   // requests already observed
+  std::unordered_set<std::string> named_;                     // those with their own series
+  std::unordered_set<StringId> finished_;                     // requests already observed
   RequestHistogram ttft_;
   RequestHistogram latency_;
   RequestHistogram device_;

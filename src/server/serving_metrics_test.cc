@@ -35,7 +35,7 @@ TEST(ServingMetrics, KernelHistogramsWithBoundedLabels) {
   const TrackId s = b.stream(0, 1, DeviceType::kGpu);
   // 3 kernels, 2 label slots: the two with most time get them.
   for (int i = 0; i < 10; ++i) {
-    b.kernel(s, "Gemm", i * 1000000, 300000);      // 300 µs
+    b.kernel(s, "Gemm", i * 1000000, 300000);          // 300 µs
     b.kernel(s, "Attn", i * 1000000 + 400000, 40000);  // 40 µs
     b.kernel(s, "Norm", i * 1000000 + 500000, 2000);   // 2 µs
   }
@@ -99,8 +99,8 @@ TEST(ServingMetrics, EventsEvictedBeforeAScrapeAreCounted) {
 TEST(ServingMetrics, FinishedRequestsAreObservedOnce) {
   TraceStore store;
   TraceBuilder b(store);
-  b.request("r1", 0, 2000000000, 10);          // 2 s
-  b.request("r2", 1000000, 31000000, 5);       // 30 ms
+  b.request("r1", 0, 2000000000, 10);     // 2 s
+  b.request("r2", 1000000, 31000000, 5);  // 30 ms
   {
     auto w = store.writer();
     w.mark_request(store.intern("r1"), RequestMark::kFirstToken, 300000000);  // 300 ms
