@@ -465,6 +465,26 @@ void ChromeEventDecoder::Impl::metadata_event() {
     } else {
       count("huoyan_pid metadata without a numeric pid");
     }
+  } else if (name == "huoyan_lane") {
+    // huoyan's writer puts events that overlap their thread's slices without nesting on extra
+    // threads (Perfetto drops them otherwise), announcing each before the events: they go back
+    // to the thread they came from.
+    if ((value = find(k_tid)) != nullptr &&
+        (value->type == ArgType::kString || value->type == ArgType::kInt)) {
+      const std::string number = value->type == ArgType::kInt ? std::to_string(value->i) : "";
+      Scalar original;
+      original.present = true;
+      original.is_string = value->type == ArgType::kString;
+      original.text = original.is_string ? value->s : std::string_view(number);
+      const TrackId home = track_of(f.pid, original);
+      std::string_view plabel, tlabel;
+      const int64_t lane_pid = pid_of(f.pid, &plabel);
+      const int64_t lane_tid = resolve_id(f.tid, &tlabel);
+      track_cache[{lane_pid, lane_tid}] = home;
+      have_last_track = false;
+    } else {
+      count("huoyan_lane metadata without a tid");
+    }
   } else if (!name.empty() && !args.empty()) {
     // Other metadata (process_uptime_seconds, num_cpus…): kept per process, first arg's value.
     Process& p = w().process_at(process_of(f.pid));

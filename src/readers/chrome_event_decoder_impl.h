@@ -56,6 +56,7 @@ struct ChromeEventDecoder::Impl {
     k_labels = store.intern("labels");
     k_sort_index = store.intern("sort_index");
     k_pid = store.intern("pid");
+    k_tid = store.intern("tid");
     k_external_id = store.intern("External id");
     k_connection_id = store.intern("connection_id");
     k_task_type = store.intern("Task Type");
@@ -213,7 +214,7 @@ struct ChromeEventDecoder::Impl {
   bool have_last_track = false;
   int64_t last_pid = 0, last_tid = 0;
   TrackId last_track = 0;
-  StringId k_correlation, k_step, k_request_id, k_name, k_labels, k_sort_index, k_pid;
+  StringId k_correlation, k_step, k_request_id, k_name, k_labels, k_sort_index, k_pid, k_tid;
   StringId k_external_id, k_connection_id, k_task_type, k_task_id;
   std::map<uint64_t, Step> profiler_steps;  // "ProfilerStep#N" spans
 

@@ -1,4 +1,5 @@
 #include "src/writers/chrome_json_writer.h"
+
 #include "src/writers/step_request_args.h"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "src/writers/chrome_lanes.h"
 #include "src/writers/json_out.h"
 
 namespace huoyan {
@@ -84,6 +86,7 @@ struct ChromeJsonWriter::Impl {
     track_used.assign(snap.tracks().size(), 0);
     assign_pids();
     lit(out, "{\"traceEvents\":[");
+    if (options.lanes) assign_lanes();
   }
 
   // Perfetto reads "pid" as an unsigned 32-bit number and rejects the file otherwise, while a
@@ -110,6 +113,60 @@ struct ChromeJsonWriter::Impl {
       used.insert(next);
     }
   }
+  // Free integer tids for the lanes of every track that needs some (counted down from
+  // INT32_MAX: Perfetto reads tids as 32-bit numbers), and their prefixes.
+  void assign_lanes() {
+    lanes = assign_chrome_lanes(snapshot);
+    if (lanes.moved == 0) return;
+    std::unordered_set<int64_t> used;
+    for (const Track& t : snapshot.tracks()) used.insert(t.tid);
+    int64_t next = INT32_MAX;
+    lane_tid.resize(lanes.lanes.size());
+    lane_prefix.resize(lanes.lanes.size());
+    lane_used.resize(lanes.lanes.size());
+    for (size_t t = 0; t < lanes.lanes.size(); ++t) {
+      for (uint16_t l = 0; l < lanes.lanes[t]; ++l) {
+        while (used.count(next)) --next;
+        used.insert(next);
+        lane_tid[t].push_back(next);
+        lane_prefix[t].emplace_back();
+        lane_used[t].push_back(0);
+        // Announced before any event, so a reader can put the lane's events back on their
+        // thread as they come (chrome_event_decoder.cc); Perfetto ignores it.
+        const Track& home = snapshot.track(static_cast<TrackId>(t));
+        Track lane = home;
+        lane.tid = next;
+        lane.tid_label = 0;
+        metadata_event("huoyan_lane", snapshot.process_of(static_cast<TrackId>(t)), &lane, "tid",
+                       [&] {
+                         if (home.tid_label != 0) {
+                           json_string(out, snapshot.str(home.tid_label));
+                         } else {
+                           json_int(out, home.tid);
+                         }
+                       });
+      }
+    }
+  }
+  const std::string& lane_prefix_of(TrackId id, uint16_t lane) {
+    std::string& p = lane_prefix[id][lane - 1];
+    if (p.empty()) {
+      Track t = snapshot.track(id);
+      t.tid = lane_tid[id][lane - 1];
+      t.tid_label = 0;
+      StringSink s;
+      {
+        BufferedOut o(&s, 4096);
+        pid_tid(o, snapshot.process_of(id), &t);
+        (void)o.flush();
+      }
+      p = std::move(s.str());
+      lane_used[id][lane - 1] = 1;
+      track_used[id] = 1;
+    }
+    return p;
+  }
+
   int64_t pid_out(const Process& proc) const {
     return out_pid[static_cast<size_t>(&proc - snapshot.processes().data())];
   }
@@ -323,11 +380,7 @@ struct ChromeJsonWriter::Impl {
     }
     if (!out.status().ok()) return;  // the sink failed: finish() reports it; stop formatting
     const Event& e = *ev;
-    if (events_written == 0) {
-      lit(out, "\n{\"name\":");
-    } else {
-      lit(out, ",\n{\"name\":");
-    }
+    out.put(elements++ == 0 ? std::string_view("\n{\"name\":") : std::string_view(",\n{\"name\":"));
     ++events_written;
     if (e.ts < min_ts) min_ts = e.ts;
     json_string(out, snapshot.str(e.name));
@@ -348,7 +401,10 @@ struct ChromeJsonWriter::Impl {
       lit(out, ",\"dur\":");
       json_us(out, e.dur);
     }
-    if (e.track < track_prefix.size()) {
+    const uint16_t lane = lanes.moved > 0 ? lanes.of(ev.seq) : 0;
+    if (e.track < track_prefix.size() && lane > 0 && lane <= lane_tid[e.track].size()) {
+      out.put(lane_prefix_of(e.track, lane));
+    } else if (e.track < track_prefix.size()) {
       out.put(prefix_of(e.track));
     } else {
       // A track created after the snapshot: no names known, written by id.
@@ -378,11 +434,8 @@ struct ChromeJsonWriter::Impl {
 
   void metadata_event(std::string_view name, const Process& proc, const Track* t,
                       std::string_view arg_key, const std::function<void()>& value_fn) {
-    if (meta_written++ == 0 && events_written == 0) {
-      lit(out, "\n{\"name\":");
-    } else {
-      lit(out, ",\n{\"name\":");
-    }
+    ++meta_written;
+    out.put(elements++ == 0 ? std::string_view("\n{\"name\":") : std::string_view(",\n{\"name\":"));
     json_string(out, name);
     lit(out, ",\"ph\":\"M\",\"ts\":");
     json_us(out, min_ts == std::numeric_limits<int64_t>::max() ? 0 : min_ts);
@@ -435,6 +488,23 @@ struct ChromeJsonWriter::Impl {
       if (t.has_sort_index) {
         metadata_event("thread_sort_index", p, &t, "sort_index",
                        [&] { json_int(out, t.sort_index); });
+      }
+      if (id >= lane_used.size()) continue;
+      const std::string thread = t.name != 0        ? std::string(snapshot.str(t.name))
+                                 : t.tid_label != 0 ? std::string(snapshot.str(t.tid_label))
+                                                    : std::to_string(t.tid);
+      for (size_t l = 0; l < lane_used[id].size(); ++l) {
+        if (!lane_used[id][l]) continue;
+        Track lt = t;
+        lt.tid = lane_tid[id][l];
+        lt.tid_label = 0;
+        metadata_event("thread_name", p, &lt, "name", [&] {
+          json_string(out, thread + " (overlapping, lane " + std::to_string(l + 1) + ")");
+        });
+        if (t.has_sort_index) {
+          metadata_event("thread_sort_index", p, &lt, "sort_index",
+                         [&] { json_int(out, t.sort_index); });
+        }
       }
     }
   }
@@ -565,6 +635,10 @@ struct ChromeJsonWriter::Impl {
   std::vector<std::string> track_prefix;
   std::vector<uint8_t> track_used;
   std::vector<int64_t> out_pid;  // the pid written for each process (see assign_pids)
+  ChromeLanes lanes;
+  std::vector<std::vector<int64_t>> lane_tid;  // per track, per lane ≥ 1
+  std::vector<std::vector<std::string>> lane_prefix;
+  std::vector<std::vector<uint8_t>> lane_used;
   std::vector<uint8_t> skip;
   std::unordered_map<StringId, size_t> last_index;
   std::vector<std::pair<std::string, std::string>> meta;
@@ -572,6 +646,7 @@ struct ChromeJsonWriter::Impl {
   int64_t min_ts = std::numeric_limits<int64_t>::max();
   uint64_t events_written = 0;
   uint64_t meta_written = 0;
+  uint64_t elements = 0;  // entries of traceEvents so far (events and metadata)
   uint64_t steps_written = 0;
   uint64_t requests_written = 0;
 };

@@ -31,7 +31,9 @@
 //  - Ids: "0x…" string for kIdHex, the interned string for kIdString, "id2":{"local":…} for
 //    kIdLocal, else an exact unsigned integer (also above 2^53).
 //  - "cat" is omitted when empty. "pid"/"tid" are the original strings when the input used
-//    strings (Process::label, Track::tid_label), else integers.
+//    strings (Process::label, Track::tid_label), else integers. With lanes, an event that
+//    overlaps its thread's slices without nesting is written on a free integer tid (counted
+//    down from 2^31 − 1) named "<thread> (overlapping, lane N)".
 //  - "args": the stored args, then Event fields that are not Chrome fields — step → "step",
 //    request → "request_id", the id of duration and instant events → "correlation" (counters
 //    get none: every counter arg is a series) — then the caller's extra args. A key is written
@@ -57,6 +59,10 @@ namespace huoyan {
 
 struct ChromeWriteOptions {
   bool write_metadata_events = true;  // process/thread names and sort indexes of used tracks
+  // Events that overlap a slice of their thread without nesting in it go to extra threads of
+  // their process, "<thread> (overlapping, lane N)" (chrome_lanes.h): Perfetto drops them
+  // otherwise. Costs a sort of each track's duration events before the first one is written.
+  bool lanes = true;
 };
 
 // Call order: event()* and metadata()/skipped() in any mix, then step()*, then request()*,

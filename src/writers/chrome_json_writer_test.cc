@@ -605,5 +605,77 @@ TEST(ChromeJsonWriterTest, PidsOutsidePerfettosRangeAreSubstitutedAndRestored) {
   EXPECT_TRUE(back.skips().all().empty());
 }
 
+TEST(ChromeJsonWriterTest, OverlapsThatDoNotNestGoToLanesAndComeBack) {
+  // On one thread: a step with a child, and a request's queue wait that began before the step
+  // and ends inside it (it neither contains the step nor nests in it); on a stream, two kernels
+  // that overlap.
+  TraceStore store;
+  TrackId host = 0, stream = 0;
+  {
+    auto w = store.writer();
+    host = w.track(10, 11);
+    w.track_at(host).name = store.intern("scheduler");
+    stream = w.device_track(DeviceType::kGpu, 0, 7);
+    auto span = [&](TrackId t, const char* name, int64_t ts, int64_t dur, EventKind kind,
+                    StringId request = 0) {
+      Event e;
+      e.kind = kind;
+      e.request = request;
+      e.track = t;
+      e.name = store.intern(name);
+      e.ts = ts;
+      e.dur = dur;
+      w.append(e, {});
+    };
+    span(host, "child", 1200, 100, EventKind::kSpan);
+    span(host, "step", 1000, 1000, EventKind::kSpan);
+    span(host, "queue_wait", 500, 1000, EventKind::kSpan, store.intern("req-1"));
+    span(stream, "gemm_a", 0, 600, EventKind::kKernel);
+    span(stream, "gemm_b", 400, 600, EventKind::kKernel);
+  }
+  const std::string text = write_all(store);
+  Parsed p(text);
+  // Per (pid, tid), every pair of slices nests or is disjoint, as Perfetto needs.
+  std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<double, double>>> slices;
+  std::map<std::string, int64_t> tid_of;
+  for (element e : p.doc["traceEvents"].get_array()) {
+    object o = e.get_object();
+    if (std::string_view(o["ph"].get_string()) != "X") continue;
+    const double ts = o["ts"].get_double();
+    const double end = ts + double(o["dur"].get_double());
+    const auto key = std::make_pair(int64_t(o["pid"].get_int64()), int64_t(o["tid"].get_int64()));
+    for (const auto& [a, b] : slices[key]) {
+      const bool nested = (a <= ts && end <= b) || (ts <= a && b <= end);
+      EXPECT_TRUE(nested || end <= a || b <= ts) << std::string_view(o["name"].get_string());
+    }
+    slices[key].emplace_back(ts, end);
+    tid_of[std::string(std::string_view(o["name"].get_string()))] = key.second;
+  }
+  EXPECT_EQ(tid_of["step"], 11);
+  EXPECT_EQ(tid_of["child"], 11);
+  EXPECT_NE(tid_of["queue_wait"], 11);
+  EXPECT_EQ(tid_of["gemm_a"], 7);
+  EXPECT_NE(tid_of["gemm_b"], 7);
+  EXPECT_NE(text.find("\"name\":\"scheduler (overlapping, lane 1)\""), std::string::npos);
+  // huoyan reads the lanes back onto their threads.
+  TraceStore back;
+  auto src = ByteSource::from_string(text, "lanes.json");
+  ASSERT_TRUE(ChromeJsonReader().read(*src, back, {}).ok());
+  const Snapshot snap = back.snapshot();
+  std::map<std::string, int64_t> back_tid;
+  snap.for_each([&](const EventView& ev) {
+    back_tid[std::string(snap.str(ev->name))] = snap.track(ev->track).tid;
+  });
+  EXPECT_EQ(back_tid["queue_wait"], 11);
+  EXPECT_EQ(back_tid["gemm_b"], 7);
+  EXPECT_EQ(snap.tracks().size(), 2u);
+  // Without lanes, the file keeps the threads (for tools that want them as they were).
+  StringSink plain;
+  ChromeWriteOptions no_lanes;
+  no_lanes.lanes = false;
+  ASSERT_TRUE(write_chrome_trace(store, plain, no_lanes).ok());
+  EXPECT_EQ(plain.str().find("overlapping"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace huoyan
