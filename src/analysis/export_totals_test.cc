@@ -1,5 +1,6 @@
 // Exports lose no time: on every trace of the corpus of real traces, each name's total in the
-// speedscope file (as speedscope counts it) is the sum of its events' durations, and each
+// speedscope file (as speedscope counts it) and in the Chrome JSON is the sum of its events'
+// durations, the Chrome JSON's slices nest on every thread (so Perfetto keeps them), and each
 // kernel's total in the folded stacks / flame tree equals `huoyan top`'s. Overlapping spans of
 // one thread or stream go to lanes of their own instead of being clipped or nested.
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -17,6 +19,7 @@
 #include "src/analysis/kernel_stats.h"
 #include "src/io/sink.h"
 #include "src/readers/sniff.h"
+#include "src/writers/chrome_json_writer.h"
 #include "src/writers/speedscope_writer.h"
 
 namespace huoyan {
@@ -24,7 +27,8 @@ namespace {
 
 using Totals = std::map<std::string, int64_t>;
 
-size_t g_recursive_names = 0;  // names whose speedscope total is time on the stack
+size_t g_recursive_names = 0;          // names whose speedscope total is time on the stack
+size_t g_crossings_without_lanes = 0;  // Chrome slices Perfetto would drop, written without lanes
 
 // Per frame name, the time speedscope counts for it: the time it is open in some profile, once
 // however deeply it is open there (speedscope's own rule for recursion).
@@ -57,8 +61,9 @@ Totals speedscope_totals(const std::string& text, std::string* error) {
 }
 
 struct Expected {
-  Totals durations;                            // every duration event, by name
-  Totals device;                               // device events (what `huoyan top` counts), by name
+  Totals durations;  // every duration event, by name
+  Totals closed;     // the same without unclosed ones (Chrome JSON writes those as "B" again)
+  Totals device;     // device events (what `huoyan top` counts), by name
   std::map<std::string, uint64_t> host_spans;  // host spans, by name: how many
   // Host spans (not request-owned) found inside another of their name on their track: a
   // recursive call, whose time a profiler counts once, not as the sum of the calls.
@@ -72,6 +77,7 @@ Expected expected_totals(const Snapshot& snap) {
     if (!has_duration(ev->kind)) return;
     const std::string name(snap.str(ev->name));
     x.durations[name] += std::max<int64_t>(ev->dur, 0);
+    if (!(ev->flags & event_flags::kUnclosed)) x.closed[name] += std::max<int64_t>(ev->dur, 0);
     const EventKind kind = snap.kind_of(*ev);
     if (is_device_work(kind)) {
       x.device[name] += ev->dur;
@@ -98,6 +104,99 @@ Expected expected_totals(const Snapshot& snap) {
 Totals drop_zeros(Totals t) {
   std::erase_if(t, [](const auto& kv) { return kv.second == 0; });
   return t;
+}
+
+// Per name, the total "dur" of the X events of a Chrome JSON document (ns from µs with three
+// decimals); *crossings counts the slices that overlap one of their (pid, tid) without nesting.
+Totals chrome_durations(const std::string& text, const std::string& what, size_t* crossings) {
+  Totals totals;
+  // Args keep the input's numbers verbatim, beyond 64 bits too (valid JSON that simdjson's DOM
+  // does not take): outside strings, such integers become 0 here.
+  std::string json;
+  json.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      json += c;
+      if (c == '\\' && i + 1 < text.size()) {
+        json += text[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c >= '0' && c <= '9') {
+      size_t j = i;
+      while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+      const bool integer = j >= text.size() || (text[j] != '.' && text[j] != 'e' && text[j] != 'E');
+      json.append(integer && j - i >= 20 ? std::string_view("0")
+                                         : std::string_view(text).substr(i, j - i));
+      i = j - 1;
+      continue;
+    }
+    json += c;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto e = parser.parse(simdjson::padded_string(json)).get(doc); e != simdjson::SUCCESS) {
+    ADD_FAILURE() << what << ": Chrome JSON does not parse: " << simdjson::error_message(e);
+    return totals;
+  }
+  struct Slice {
+    int64_t ts, end;
+  };
+  const auto ns = [](simdjson::dom::element v) {
+    return static_cast<int64_t>(std::llround(double(v) * 1000.0));
+  };
+  for (simdjson::dom::element e : doc["traceEvents"].get_array()) {
+    if (std::string_view(e["ph"]) != "X") continue;
+    totals[std::string(std::string_view(e["name"]))] += std::max<int64_t>(ns(e["dur"]), 0);
+  }
+  // Exact times from the text (one event per line; a double cannot hold epoch µs to the ns):
+  // the digits of "ts" and "dur" without their decimal point.
+  const auto field = [](std::string_view line, std::string_view key) {
+    const size_t at = line.find(key);
+    if (at == std::string_view::npos) return std::string_view();
+    const size_t b = at + key.size();
+    size_t e = b;
+    while (e < line.size() && line[e] != ',' && line[e] != '}') ++e;
+    return line.substr(b, e - b);
+  };
+  const auto exact_ns = [](std::string_view v) {
+    std::string digits;
+    for (char c : v) {
+      if (c != '.') digits += c;
+    }
+    return digits.empty() ? int64_t{0} : std::stoll(digits);
+  };
+  std::map<std::string, std::vector<Slice>> threads;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string_view line(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    if (line.find("\"ph\":\"X\"") == std::string_view::npos) continue;
+    const int64_t ts = exact_ns(field(line, "\"ts\":"));
+    const int64_t dur = std::max<int64_t>(exact_ns(field(line, "\"dur\":")), 0);
+    const std::string thread =
+        std::string(field(line, ",\"pid\":")) + "/" + std::string(field(line, ",\"tid\":"));
+    threads[thread].push_back({ts, ts + dur});
+  }
+  *crossings = 0;
+  for (auto& [thread, v] : threads) {
+    std::sort(v.begin(), v.end(), [](const Slice& a, const Slice& b) {
+      return a.ts != b.ts ? a.ts < b.ts : a.end > b.end;
+    });
+    std::vector<int64_t> open;
+    for (const Slice& s : v) {
+      while (!open.empty() && open.back() <= s.ts) open.pop_back();
+      if (!open.empty() && s.end > open.back()) ++*crossings;
+      open.push_back(s.end);
+    }
+  }
+  return drop_zeros(totals);
 }
 
 // Checks every export of one store; returns the number of names checked. *lanes counts the
@@ -138,6 +237,21 @@ size_t check_exports(const TraceStore& store, const std::string& what, uint64_t*
       EXPECT_TRUE(it != speedscope.end() && it->second == ns) << what << ": " << name;
     }
   }
+
+  // Chrome JSON: every duration kept, and on each thread (lanes included) slices that nest or
+  // are disjoint, which Perfetto needs to keep them.
+  StringSink chrome;
+  EXPECT_TRUE(write_chrome_trace(store, chrome).ok()) << what;
+  size_t crossings = 0;
+  EXPECT_EQ(chrome_durations(chrome.str(), what, &crossings), drop_zeros(x.closed)) << what;
+  EXPECT_EQ(crossings, 0u) << what << ": slices that Perfetto would drop";
+  // Without lanes the same file has them (counted over the corpus: the check can fail).
+  StringSink plain;
+  ChromeWriteOptions no_lanes;
+  no_lanes.lanes = false;
+  EXPECT_TRUE(write_chrome_trace(store, plain, no_lanes).ok()) << what;
+  chrome_durations(plain.str(), what, &crossings);
+  g_crossings_without_lanes += crossings;
 
   // Flame tree (what the folded stacks, the flame graph and /api/flamegraph show).
   FlameOptions options;
@@ -258,8 +372,12 @@ TEST(ExportTotals, RealTracesLoseNothing) {
   EXPECT_GE(traces, 50u);
   EXPECT_GE(names, 1000u);
   EXPECT_GT(lanes, 0u);  // the corpus has overlapping events, so the lanes were exercised
-  std::printf("checked %zu traces, %zu names (%zu recursive), %llu overlap lanes\n", traces, names,
-              g_recursive_names, static_cast<unsigned long long>(lanes));
+  EXPECT_GT(g_crossings_without_lanes, 0u);  // … and Chrome JSON needs its lanes
+  std::printf(
+      "checked %zu traces, %zu names (%zu recursive), %llu overlap lanes, %zu Chrome slices "
+      "that cross their thread without lanes\n",
+      traces, names, g_recursive_names, static_cast<unsigned long long>(lanes),
+      g_crossings_without_lanes);
 }
 
 }  // namespace
