@@ -97,9 +97,14 @@ async function apiTiming(page, part) {
 // Drags from (x, y) back and forth ±300 px for `seconds`, as fast as the page takes the
 // moves, holding still for 200 ms every second (a pause in a real pan: huoyan fetches the new
 // range then, and its answer lands inside the measured period).
+// Also reports how busy the page's main thread was (Chrome's TaskDuration over the period).
 async function dragPan(page, x, y, seconds) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const busy = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
   await page.mouse.move(x, y);
   await page.mouse.down();
+  const busy0 = await busy();
   await page.evaluate(() => window.__bench.meter.start());
   const end = Date.now() + seconds * 1000;
   let px = x;
@@ -115,8 +120,10 @@ async function dragPan(page, x, y, seconds) {
     }
   }
   const r = await page.evaluate(() => window.__bench.meter.stop());
+  const busy1 = await busy();
   await page.mouse.up();
-  return frameStats(r);
+  await cdp.detach();
+  return { ...frameStats(r), main_thread_busy: (busy1 - busy0) / (r.ms / 1000) };
 }
 
 async function withTimeout(promise, ms, what) {
@@ -229,7 +236,7 @@ async function benchSpeedscope(o, context, trace) {
 }
 
 const fmtMs = (m) => (!m ? '—' : m.error ? m.error : m.ms >= 10000 ? `${(m.ms / 1000).toFixed(1)} s` : `${Math.round(m.ms)} ms`);
-const fmtPan = (p) => (!p ? '—' : `${p.fps.toFixed(1)} fps (median ${p.median_ms.toFixed(1)} ms, p95 ${p.p95_ms.toFixed(1)} ms)`);
+const fmtPan = (p) => (!p ? '—' : `${p.fps.toFixed(1)} fps (median ${p.median_ms.toFixed(1)} ms, p95 ${p.p95_ms.toFixed(1)} ms; main thread ${Math.round(100 * p.main_thread_busy)} % busy)`);
 
 function table(results) {
   const rows = ['| events | what | huoyan | speedscope | speedscope / huoyan |', '|---:|---|---|---|---:|'];

@@ -207,13 +207,15 @@ void handle_devices(ApiContext& ctx, const httplib::Request&, httplib::Response&
 }  // namespace
 
 void warm_caches(ApiContext& ctx) {
-  // What the web UI asks first, in that order.
-  if (!ctx.stopping) ctx.request_index();
+  // In the order a first visit needs them: the flame graph is the page that opens, the timeline
+  // the next tab; the request list only serves the request box and the Requests tab. A request
+  // that comes while its answer is being built here waits for that build, not for the others.
   if (!ctx.stopping) flame_json(ctx, FlameOptions{});
+  if (!ctx.stopping) ctx.timeline_index();
+  if (!ctx.stopping) ctx.request_index();
   if (!ctx.stopping) {
     kernels_json(ctx, 0, AttributionMode::kShared, GroupBy::kName, "", KindSet::device_side(), "");
   }
-  if (!ctx.stopping) ctx.timeline_index();
 }
 
 void register_profile_routes(httplib::Server& http, ApiContext& ctx) {

@@ -230,3 +230,18 @@ test('comparing two requests colours frames by change and shows both values', as
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('the first draw asks for the flame graph only, not the kernel table (its frames carry their kind)', async () => {
+  const { page, problems } = await openPage(browser.context);
+  const asked = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/api/')) asked.push(u.pathname);
+  });
+  await page.goto(`${BASE_URL}/#/flame`);
+  await flameReady(page);
+  assert.ok(asked.includes('/api/flamegraph'));
+  assert.ok(!asked.includes('/api/kernels'), `asked: ${asked.join(' ')}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
