@@ -17,14 +17,25 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { launchChromium } from '../../web/tests/chromium.mjs';
 import { generate } from './gen_trace.mjs';
 import { frameStats, installProbe } from './probe.mjs';
 import { serveStatic } from './static_server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+// playwright-core from this folder's node_modules (`npm ci`), else from the folder named by
+// HUOYAN_NODE_MODULES: the web build's, which the ctest smoke run (no speedscope) uses.
+async function playwrightChromium() {
+  try {
+    return (await import('playwright-core')).chromium;
+  } catch (e) {
+    const dir = process.env.HUOYAN_NODE_MODULES;
+    if (!dir) throw e;
+    return (await import(pathToFileURL(path.join(dir, 'playwright-core/index.mjs')).href)).chromium;
+  }
+}
 
 function options(argv) {
   const o = { huoyan: path.join(here, '../../build/huoyan'), events: '1000000,10000000', dir: '/tmp/huoyan-ui-bench', timeout: 300, pan: 6, json: '', speedscope: true, smoke: false };
@@ -261,7 +272,7 @@ function table(results) {
 
 const o = options(process.argv.slice(2));
 if (!fs.existsSync(o.huoyan)) throw new Error(`no huoyan binary at ${o.huoyan} (give --huoyan PATH)`);
-const { context, close } = await launchChromium(chromium, { args: ['--enable-unsafe-swiftshader'] });
+const { context, close } = await launchChromium(await playwrightChromium(), { args: ['--enable-unsafe-swiftshader'] });
 const results = [];
 try {
   for (const n of o.sizes) {
@@ -279,6 +290,6 @@ console.log(table(results));
 // Smoke mode checks the bench works end to end: huoyan must have drawn both views and panned.
 if (o.smoke) {
   const h = results[0].huoyan;
-  const ok = h.flame_cold.ms !== undefined && h.timeline_cold.ms !== undefined && h.pan_whole && h.pan_whole.frames > 10;
+  const ok = !h.error && h.flame_cold.ms !== undefined && h.timeline_cold.ms !== undefined && h.pan_whole.frames > 10 && h.pan_whole.views > 10;
   process.exit(ok ? 0 : 1);
 }
