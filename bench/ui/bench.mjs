@@ -5,6 +5,8 @@
 //   cd bench/ui && npm ci && node bench.mjs --huoyan ../../build/huoyan
 //   node bench.mjs --events 1000000,10000000 --timeout 300 --json /tmp/ui-bench.json
 //   node bench.mjs --smoke          # 50 k events, bounded waits: checks the bench itself
+//   node bench.mjs --before /tmp/old/huoyan   # also an older huoyan binary, in the same run
+//   --no-speedscope / --no-huoyan    # one side only
 //
 // Per size: the trace is generated once into --dir (kept for later runs). huoyan: `huoyan
 // serve` is started and navigation begins once /api/status answers; first flame graph and
@@ -16,6 +18,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { launchChromium } from '../../web/tests/chromium.mjs';
@@ -38,12 +41,13 @@ async function playwrightChromium() {
 }
 
 function options(argv) {
-  const o = { huoyan: path.join(here, '../../build/huoyan'), events: '1000000,10000000', dir: '/tmp/huoyan-ui-bench', timeout: 300, pan: 6, json: '', speedscope: true, smoke: false };
+  const o = { huoyan: path.join(here, '../../build/huoyan'), before: '', events: '1000000,10000000', dir: '/tmp/huoyan-ui-bench', timeout: 300, pan: 6, json: '', speedscope: true, huoyanRuns: true, smoke: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-speedscope') o.speedscope = false;
+    else if (a === '--no-huoyan') o.huoyanRuns = false;
     else if (a === '--smoke') o.smoke = true;
-    else if (['--huoyan', '--events', '--dir', '--timeout', '--pan', '--json'].includes(a)) o[a.slice(2)] = argv[++i];
+    else if (['--huoyan', '--before', '--events', '--dir', '--timeout', '--pan', '--json'].includes(a)) o[a.slice(2)] = argv[++i];
     else throw new Error(`unknown option ${a}`);
   }
   if (o.smoke) Object.assign(o, { events: '50000', timeout: Math.min(Number(o.timeout), 40), pan: 2 });
@@ -78,16 +82,21 @@ function traceFor(o, n) {
   return file;
 }
 
-// Waits until `page` has the mark, at most `ms`; the mark's time, or an error text.
+// Waits until `page` has the mark, at most `ms`; the mark's time, or an error text. Polls from
+// here with bounded calls: a renderer stuck in a long synchronous parse answers nothing, and
+// Playwright's own timeouts then wait for it too.
 async function waitMark(page, name, ms) {
-  try {
-    await page.waitForFunction((n) => window.__bench && window.__bench.marks[n] !== undefined, name, { timeout: ms, polling: 100 });
-    return { ms: await page.evaluate((n) => window.__bench.marks[n], name) };
-  } catch (e) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
     if (page.isClosed()) return { error: 'page crashed' };
-    const errors = await page.evaluate(() => window.__bench.errors).catch(() => []);
-    return { error: errors.length ? `failed: ${errors[0]}` : `did not render within ${Math.round(ms / 1000)} s` };
+    const left = Math.max(1000, deadline - Date.now());
+    const v = await withTimeout(page.evaluate((n) => window.__bench && window.__bench.marks[n], name), left, 'poll').catch(() => undefined);
+    if (typeof v === 'number') return { ms: v };
+    await sleep(100);
   }
+  if (page.isClosed()) return { error: 'page crashed' };
+  const errors = await withTimeout(page.evaluate(() => window.__bench.errors), 5000, 'reading page errors').catch(() => []);
+  return { error: errors.length ? `failed: ${errors[0]}` : `did not render within ${Math.round(ms / 1000)} s` };
 }
 
 async function openProbed(context) {
@@ -137,7 +146,9 @@ async function dragPan(page, x, y, seconds) {
   return { ...frameStats(r), main_thread_busy: (busy1 - busy0) / (r.ms / 1000) };
 }
 
+// The promise, or a rejection after `ms`; a late settlement of the promise is ignored.
 async function withTimeout(promise, ms, what) {
+  promise.catch(() => {});
   let t;
   const timer = new Promise((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms)));
   try {
@@ -147,11 +158,11 @@ async function withTimeout(promise, ms, what) {
   }
 }
 
-async function benchHuoyan(o, context, trace) {
+async function benchHuoyan(o, context, trace, binary) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
-  const server = spawn(o.huoyan, ['serve', '--listen', `127.0.0.1:${port}`, trace], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const server = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, trace], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   server.stderr.on('data', (d) => (stderr += d));
   const r = { app: 'huoyan' };
@@ -240,7 +251,7 @@ async function benchSpeedscope(o, context, trace) {
     r.error = e.message;
     log(`speedscope: ${e.message}`);
   } finally {
-    await page.close().catch(() => {});
+    await withTimeout(page.close(), 30000, 'closing the page').catch(() => {});
     await srv.close();
   }
   return r;
@@ -250,22 +261,23 @@ const fmtMs = (m) => (!m ? '—' : m.error ? m.error : m.ms >= 10000 ? `${(m.ms 
 const fmtPan = (p) => (!p ? '—' : `${p.fps.toFixed(1)} fps (median ${p.median_ms.toFixed(1)} ms, p95 ${p.p95_ms.toFixed(1)} ms; main thread ${Math.round(100 * p.main_thread_busy)} % busy)`);
 
 function table(results) {
-  const rows = ['| events | what | huoyan | speedscope | speedscope / huoyan |', '|---:|---|---|---|---:|'];
+  const withBefore = results.some((r) => r.before);
+  const rows = [`| events | what | huoyan |${withBefore ? ' huoyan before |' : ''} speedscope | speedscope / huoyan |`, `|---:|---|---|${withBefore ? '---|' : ''}---|---:|`];
   const ratio = (h, sp) => (h !== undefined && sp !== undefined ? `${(sp / h).toFixed(1)}×` : '—');
-  for (const { n, huoyan: h, speedscope: s } of results) {
+  for (const { n, huoyan: h, before: hb, speedscope: s } of results) {
     const N = n >= 1e6 ? `${n / 1e6} M` : `${n / 1e3} k`;
     const sFirst = s && s.first ? s.first.ms : undefined;
     const api = (m) => (m && m.api ? ` (API ${Math.round(m.api.total_ms)} ms)` : '');
-    const row = (what, hv, sv, r) => rows.push(`| ${N} | ${what} | ${hv} | ${sv} | ${r} |`);
-    row('`huoyan serve` ready (file read)', h.load_s ? `${h.load_s.toFixed(1)} s` : h.error, 'part of its first render', '');
-    row('first flame graph, first visit', fmtMs(h.flame_cold) + api(h.flame_cold), s ? fmtMs(s.first) : '—', ratio(h.flame_cold && h.flame_cold.ms, sFirst));
-    row('first flame graph, repeat visit', fmtMs(h.flame_warm) + api(h.flame_warm), '', '');
-    row('first timeline, first visit', fmtMs(h.timeline_cold) + api(h.timeline_cold), s ? fmtMs(s.first) : '—', ratio(h.timeline_cold && h.timeline_cold.ms, sFirst));
-    row('first timeline, repeat visit', fmtMs(h.timeline_warm) + api(h.timeline_warm), '', '');
-    const total = h.load_s && h.flame_cold && h.flame_cold.ms !== undefined ? h.load_s * 1000 + h.flame_cold.ms : undefined;
-    row('file → first flame graph (read + first visit)', total !== undefined ? fmtMs({ ms: total }) : '—', s ? fmtMs(s.first) : '—', ratio(total, sFirst));
-    row('pan, whole trace', fmtPan(h.pan_whole), '(cannot pan unzoomed)', '');
-    row('pan, 1/200 of the trace', fmtPan(h.pan_zoomed), s ? (s.pan ? fmtPan(s.pan) : s.error || '—') : '—', s && s.pan && h.pan_zoomed ? `${(s.pan.fps / h.pan_zoomed.fps).toFixed(2)} (fps)` : '—');
+    const row = (what, f, sv, r) => rows.push(`| ${N} | ${what} | ${f(h)} |${withBefore ? ` ${hb ? f(hb) : '—'} |` : ''} ${sv} | ${r} |`);
+    const total = (x) => (x.load_s && x.flame_cold && x.flame_cold.ms !== undefined ? x.load_s * 1000 + x.flame_cold.ms : undefined);
+    row('`huoyan serve` ready (file read)', (x) => (x.load_s ? `${x.load_s.toFixed(1)} s` : x.error), 'part of its first render', '');
+    row('first flame graph, first visit', (x) => fmtMs(x.flame_cold) + api(x.flame_cold), s ? fmtMs(s.first) : '—', ratio(h.flame_cold && h.flame_cold.ms, sFirst));
+    row('first flame graph, repeat visit', (x) => fmtMs(x.flame_warm) + api(x.flame_warm), '', '');
+    row('first timeline, first visit', (x) => fmtMs(x.timeline_cold) + api(x.timeline_cold), s ? fmtMs(s.first) : '—', ratio(h.timeline_cold && h.timeline_cold.ms, sFirst));
+    row('first timeline, repeat visit', (x) => fmtMs(x.timeline_warm) + api(x.timeline_warm), '', '');
+    row('file → first flame graph (read + first visit)', (x) => (total(x) !== undefined ? fmtMs({ ms: total(x) }) : '—'), s ? fmtMs(s.first) : '—', ratio(total(h), sFirst));
+    row('pan, whole trace', (x) => fmtPan(x.pan_whole), '(cannot pan unzoomed)', '');
+    row('pan, 1/200 of the trace', (x) => fmtPan(x.pan_zoomed), s ? (s.pan ? fmtPan(s.pan) : s.error || '—') : '—', s && s.pan && h.pan_zoomed ? `${(s.pan.fps / h.pan_zoomed.fps).toFixed(2)} (fps)` : '—');
   }
   return rows.join('\n');
 }
@@ -274,19 +286,22 @@ const o = options(process.argv.slice(2));
 if (!fs.existsSync(o.huoyan)) throw new Error(`no huoyan binary at ${o.huoyan} (give --huoyan PATH)`);
 const { context, close } = await launchChromium(await playwrightChromium(), { args: ['--enable-unsafe-swiftshader'] });
 const results = [];
+log(`load average at the start: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} cores)`);
 try {
   for (const n of o.sizes) {
     const trace = traceFor(o, n);
     const entry = { n, trace, bytes: fs.statSync(trace).size };
-    entry.huoyan = await benchHuoyan(o, context, trace);
+    if (o.huoyanRuns && o.before) entry.before = await benchHuoyan(o, context, trace, o.before);
+    entry.huoyan = o.huoyanRuns ? await benchHuoyan(o, context, trace, o.huoyan) : { app: 'huoyan', error: 'not run' };
     if (o.speedscope) entry.speedscope = await benchSpeedscope(o, context, trace);
     results.push(entry);
   }
 } finally {
-  await close();
+  await withTimeout(close(), 60000, 'closing the browser').catch((e) => log(e.message));
 }
 if (o.json) fs.writeFileSync(o.json, JSON.stringify(results, null, 2));
 console.log(table(results));
+console.log(`\nload average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} cores)`);
 // Smoke mode checks the bench works end to end: huoyan must have drawn both views and panned.
 if (o.smoke) {
   const h = results[0].huoyan;
