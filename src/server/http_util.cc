@@ -157,9 +157,10 @@ std::string response_encoding(std::string_view accept_encoding) {
     accept_encoding = comma == std::string_view::npos ? "" : accept_encoding.substr(comma + 1);
     const size_t semi = item.find(';');
     if (lower(trim(item.substr(0, semi))) != "gzip") continue;
-    const std::string params = lower(trim(semi == std::string_view::npos ? "" : item.substr(semi + 1)));
-    const bool refused = params.starts_with("q=") &&
-                         params.find_first_not_of("0.", 2) == std::string::npos;
+    const std::string params =
+        lower(trim(semi == std::string_view::npos ? "" : item.substr(semi + 1)));
+    const bool refused =
+        params.starts_with("q=") && params.find_first_not_of("0.", 2) == std::string::npos;
     return refused ? "" : "gzip";
   }
   return "";
