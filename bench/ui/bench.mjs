@@ -13,8 +13,9 @@
 // first timeline are timed on a cold visit (the server may still be filling its caches) and a
 // warm one, then the timeline is dragged back and forth (whole trace, then a 1/200 window).
 // speedscope: its release app is served next to the trace file, opened with
-// #profileURL=, timed to its first rendered profile, then its flame chart is dragged the same
-// way. Every wait is bounded by --timeout; a failure is a result, not an abort.
+// #profileURL=, timed to its first rendered profile, zoomed to the same 1/200 window (it
+// cannot pan its whole view) and dragged the same way. Every wait is bounded by --timeout; a
+// failure is a result, not an abort.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
