@@ -73,9 +73,9 @@ bool resolve_device(const Snapshot& snapshot, Query& q, httplib::Response& res,
 // 400 with the query's first error, if any.
 bool check_query(const Query& q, httplib::Response& res);
 
-// Builds the whole-store answers the web UI asks first (request list, flame graph, kernel
-// table, timeline index), so that they are cached before the first visit. Long; returns early
-// once ctx.stopping is set.
+// Builds the whole-store answers the web UI asks first (flame graph, request list, kernel
+// table; the timeline index on a second thread), so that they are cached before the first
+// visit. Long; returns early once ctx.stopping is set.
 void warm_caches(ApiContext& ctx);
 
 void register_profile_routes(httplib::Server& http, ApiContext& ctx);   // profile, flamegraph,

@@ -22,6 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "src/server/http_util.h"
+
 namespace huoyan::server {
 namespace {
 
@@ -360,16 +362,19 @@ void HttpFront::Loop::serve(Conn* c) {
   ConnStream stream(*c, c->deadline, lim.write_timeout_ms);
   const bool last = stop.load() || c->eof || c->requests >= lim.keep_alive_max_requests;
   bool closed = false;
-  // A POST without Content-Length or Transfer-Encoding has an empty body (RFC 9112 §6.3);
-  // httplib would read until the client closes.
-  static const std::function<void(httplib::Request&)> empty_body = [](httplib::Request& req) {
+  static const std::function<void(httplib::Request&)> setup = [](httplib::Request& req) {
+    // A POST without Content-Length or Transfer-Encoding has an empty body (RFC 9112 §6.3);
+    // httplib would read until the client closes.
     if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
          req.method == "DELETE") &&
         !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
       req.set_header("Content-Length", "0");
     }
+    // gzip, never httplib's slow brotli (see response_encoding).
+    auto it = req.headers.find("Accept-Encoding");
+    if (it != req.headers.end()) it->second = response_encoding(it->second);
   };
-  const bool ok = front.process_request(stream, last, closed, empty_body);
+  const bool ok = front.process_request(stream, last, closed, setup);
   c->keep = ok && !closed && !last;
   std::lock_guard<std::mutex> lock(mu);
   returned.push_back(c);

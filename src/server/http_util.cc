@@ -139,6 +139,33 @@ void send_stream(httplib::Response& res, const char* content_type, BodyWriter wr
       });
 }
 
+std::string response_encoding(std::string_view accept_encoding) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  // Comma-separated codings, each with optional parameters: "gzip;q=0.8". q=0 refuses one.
+  while (!accept_encoding.empty()) {
+    const size_t comma = accept_encoding.find(',');
+    const std::string_view item = accept_encoding.substr(0, comma);
+    accept_encoding = comma == std::string_view::npos ? "" : accept_encoding.substr(comma + 1);
+    const size_t semi = item.find(';');
+    if (lower(trim(item.substr(0, semi))) != "gzip") continue;
+    const std::string params =
+        lower(trim(semi == std::string_view::npos ? "" : item.substr(semi + 1)));
+    const bool refused =
+        params.starts_with("q=") && params.find_first_not_of("0.", 2) == std::string::npos;
+    return refused ? "" : "gzip";
+  }
+  return "";
+}
+
 bool constant_time_equals(std::string_view a, std::string_view b) {
   // Every byte of `b` (the presented value) is compared, against `a` cyclically, so the time
   // depends only on the presented length.

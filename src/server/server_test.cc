@@ -114,6 +114,33 @@ TEST_F(ServerTest, ProfileIsGzippedWhenTheClientAsks) {
   EXPECT_LT(r->body.size(), plain->body.size() / 4);
 }
 
+TEST_F(ServerTest, BrowsersGetGzipNotBrotli) {
+  // A browser offers br first; httplib's brotli (quality 11) would cost ~1 s per MB.
+  httplib::Client c = s().client();
+  c.set_decompress(false);
+  auto r = c.Get("/api/timeline?width=1200", {{"Accept-Encoding", "gzip, deflate, br, zstd"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "gzip");
+  // A client that takes only brotli gets the plain body.
+  auto br = c.Get("/api/timeline?width=1200", {{"Accept-Encoding", "br"}});
+  ASSERT_TRUE(br);
+  EXPECT_FALSE(br->has_header("Content-Encoding"));
+  EXPECT_EQ(br->body, s().get("/api/timeline?width=1200")->body);
+}
+
+TEST(HttpUtil, ResponseEncodingKeepsOnlyGzip) {
+  EXPECT_EQ(response_encoding("gzip, deflate, br, zstd"), "gzip");
+  EXPECT_EQ(response_encoding("br;q=1.0, GZip;q=0.5"), "gzip");
+  EXPECT_EQ(response_encoding(" x-gzip , gzip"), "gzip");
+  EXPECT_EQ(response_encoding("br"), "");
+  EXPECT_EQ(response_encoding("deflate, br"), "");
+  EXPECT_EQ(response_encoding("gzip;q=0, br"), "");
+  EXPECT_EQ(response_encoding("gzip;q=0.000"), "");
+  EXPECT_EQ(response_encoding("gzipped"), "");
+  EXPECT_EQ(response_encoding(""), "");
+}
+
 TEST_F(ServerTest, ProfileFormats) {
   auto folded = s().get("/api/profile?format=folded&request_id=" + some_request());
   ASSERT_TRUE(folded);

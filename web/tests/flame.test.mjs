@@ -230,3 +230,37 @@ test('comparing two requests colours frames by change and shows both values', as
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('the first draw asks for the flame graph only, not the kernel table (its frames carry their kind)', async () => {
+  const { page, problems } = await openPage(browser.context);
+  const asked = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/api/')) asked.push(u.pathname);
+  });
+  await page.goto(`${BASE_URL}/#/flame`);
+  await flameReady(page);
+  assert.ok(asked.includes('/api/flamegraph'));
+  assert.ok(!asked.includes('/api/kernels'), `asked: ${asked.join(' ')}`);
+  // Frames the tree marks `device` get the warm (device) hues, the others the cool ones.
+  const { body: tree } = await api('/api/flamegraph?mode=shared&max_nodes=20000');
+  const device = new Set();
+  const host = new Set();
+  const stack = [...(tree.children || [])];
+  while (stack.length) {
+    const n = stack.pop();
+    (n.device ? device : host).add(n.name);
+    stack.push(...(n.children || []));
+  }
+  let checked = 0;
+  for (const f of await frameWidths(page)) {
+    const hue = Number((/^hsl\((\d+)/.exec(f.fill) || [])[1]);
+    if (device.has(f.name) && !host.has(f.name)) assert.ok(hue < 60, `${f.name} (device) is ${f.fill}`);
+    else if (host.has(f.name) && !device.has(f.name)) assert.ok(hue > 180, `${f.name} (host) is ${f.fill}`);
+    else continue;
+    checked++;
+  }
+  assert.ok(checked >= 3 && device.size > 0 && host.size > 0);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -1,33 +1,14 @@
 // Shared setup for the browser tests: Debian's Chromium driven by
 // playwright-core (no browser download), pointed at HUOYAN_URL.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 export const BASE_URL = (process.env.HUOYAN_URL || '').replace(/\/+$/, '');
 if (!BASE_URL) {
   throw new Error('HUOYAN_URL is not set: point it at a running `huoyan serve` (or `npm run fixture` for UI development)');
 }
 
-const EXE = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-export async function launch() {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'huoyan-web-test-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: EXE,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1440, height: 900 },
-    locale: 'en-US',
-  });
-  const close = async () => {
-    await context.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
-  };
-  return { context, close };
-}
+export const launch = () => launchChromium(chromium);
 
 // Opens a page that records console errors/warnings, page errors and dialogs.
 // Network 404s of endpoints the test expects to fail can be allowed by URL part.

@@ -39,8 +39,23 @@ export function hasDelta(root) {
   return false;
 }
 
+// True when the tree says which frames are device work: huoyan marks them `device: true`
+// (a `kind` string also counts). Without any mark, the caller has to find out otherwise.
 export function hasKind(root) {
-  return root && (typeof root.kind === 'string' || (root.children || []).some((c) => typeof c.kind === 'string'));
+  const stack = root ? [root] : [];
+  while (stack.length) {
+    const n = stack.pop();
+    if (typeof n.kind === 'string' || n.device === true) return true;
+    for (const c of n.children || []) stack.push(c);
+  }
+  return false;
+}
+
+// 'device' or 'host' for a frame of a tree; `kernelNames` serves trees without marks.
+export function frameKind(n, kernelNames) {
+  if (typeof n.kind === 'string') return n.kind;
+  if (n.device === true || kernelNames.has(n.name)) return 'device';
+  return 'host';
 }
 
 // What the tooltip says about a hovered frame (`node` is d3's hierarchy node), as display
