@@ -91,9 +91,6 @@ struct DiagnosisConfig {
   // and too noisy to judge.
   double min_share = 0.05;
 
-  // Knob findings (a wrong group or block size) are critical when the change saves at least
-  // this share of device time, else warnings.
-  double knob_critical_saving = 0.01;
   // Warnings whose estimated saving is under this share of device time are information: real,
   // but not what to do first.
   double min_saving = 0.01;

@@ -32,14 +32,10 @@ bool small_blocks(const KernelFacts& k, const DiagnosisConfig& cfg) {
   return k.block_size > 0 && k.block_size <= cfg.block_size_max;
 }
 
-// A wrong knob is the thing to fix first: critical when the change saves a noticeable share of
-// device time.
-Severity knob_severity(const DiagnosisContext& ctx, const DiagnosisConfig& cfg, int64_t saved) {
-  const bool noticeable = ctx.device_total_ns > 0 &&
-                          static_cast<double>(saved) >=
-                              cfg.knob_critical_saving * static_cast<double>(ctx.device_total_ns);
-  return noticeable ? Severity::kCritical : Severity::kWarning;
-}
+// A wrong knob (a group or block size below its limit, on a kernel over min_share) is the thing
+// to fix first, whatever the saving estimate says: the estimate rests on a model, the knob's
+// value does not.
+constexpr Severity kKnobSeverity = Severity::kCritical;
 
 // The roofline and its peak as evidence: which peak, where it came from, how close the kernel is.
 void add_roofline_evidence(Finding* f, const diag::Roofline& r) {
@@ -128,7 +124,7 @@ std::vector<Finding> rule_dominant_kernel(const DiagnosisContext& ctx, const Dia
       f.title.zh = fmt::format("{} 占设备时间的 {};其量化分组 group_size 为 {}", k.name,
                                pct(k.share), k.group_size);
       explain_group_size(k, cfg, &f);
-      f.severity = knob_severity(ctx, cfg, f.saved_ns);
+      f.severity = kKnobSeverity;
     } else if (k.copy) {
       f.severity = Severity::kWarning;
       f.saved_ns = dev != nullptr ? std::min(k.total_ns, dev->copy_exposed_ns) : 0;
@@ -245,7 +241,7 @@ std::vector<Finding> rule_quant_group_size(const DiagnosisContext& ctx,
     f.title.zh = fmt::format("{} 的量化分组 group_size 为 {}(占设备时间 {})", k.name, k.group_size,
                              pct(k.share));
     explain_group_size(k, cfg, &f);
-    f.severity = knob_severity(ctx, cfg, f.saved_ns);
+    f.severity = kKnobSeverity;
     out.push_back(std::move(f));
   }
   return out;
@@ -423,7 +419,7 @@ std::vector<Finding> rule_small_kv_blocks(const DiagnosisContext& ctx, const Dia
                        : fraction > 0 ? "per-block costs: assumed share of the kernel's time (at "
                                         "the memory roof: from caches)"
                                       : "per-block costs: assumed share of the kernel's time"));
-    f.severity = knob_severity(ctx, cfg, f.saved_ns);
+    f.severity = kKnobSeverity;
     f.title.en = fmt::format("{} loads the KV cache in blocks of {} tokens ({} of device time)",
                              k.name, b, pct(k.share));
     f.title.zh =

@@ -16,7 +16,6 @@ DiagnosisConfig moved(const DiagnosisConfig& cfg, double factor) {
   DiagnosisConfig c = cfg;
   c.min_share = scaled(cfg.min_share, factor);
   c.dominant_share = std::min(1.0, scaled(cfg.dominant_share, factor));
-  c.knob_critical_saving = scaled(cfg.knob_critical_saving, factor);
   c.min_saving = scaled(cfg.min_saving, factor);
   // "Far below the roof" fires under bandwidth_low: easing raises it. "At the roof" fires at or
   // above bandwidth_high: easing lowers it.

@@ -228,7 +228,6 @@ bool diagnosis_field(DiagnosisConfig& config, std::string_view key, element valu
   static constexpr Field kFields[] = {
       {"min_share", [](D& d, element v) { d.min_share = share(v); }},
       {"dominant_share", [](D& d, element v) { d.dominant_share = share(v); }},
-      {"knob_critical_saving", [](D& d, element v) { d.knob_critical_saving = share(v); }},
       {"min_saving", [](D& d, element v) { d.min_saving = share(v); }},
       {"group_size_min", [](D& d, element v) { d.group_size_min = count(v); }},
       {"group_size_suggested", [](D& d, element v) { d.group_size_suggested = count(v); }},
