@@ -24,6 +24,7 @@ struct TopArgs {
   bool json = false;
   std::string request_id;
   std::string mode = "shared";
+  bool stream = false;  // one pass in bounded memory (also chosen for inputs of 2 GiB or more)
 };
 int run_top(const TopArgs& args);
 

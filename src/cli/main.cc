@@ -70,6 +70,10 @@ int main(int argc, char** argv) {
   t->add_option("--request-id", top.request_id, "Only kernels of this request");
   t->add_option("--mode", top.mode, "With --request-id: shared or apportioned time")
       ->check(CLI::IsMember({"shared", "apportioned"}));
+  t->add_flag("--stream", top.stream,
+              "One pass in memory independent of the trace's size: exact count, total, mean and "
+              "max, p50/p99 within 1 %; by name or stream. Chosen by itself for inputs of 2 GiB "
+              "or more (not with --request-id or --by device)");
 
   ServeArgs serve;
   auto* s = app.add_subcommand("serve", "Serve traces over HTTP: REST API and the web UI");

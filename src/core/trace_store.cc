@@ -171,6 +171,11 @@ int64_t shifted(int64_t ts, int64_t offset) {
 
 }  // namespace
 
+void TraceStore::set_append_observer(std::function<void(const Event&)> observer) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  observer_ = std::move(observer);
+}
+
 EventSeq TraceStore::Writer::append(const Event& e, std::span<const Arg> args) {
   const auto& s = *store_;
   if ((s.step_offset_ != 0 && e.step != 0) || s.time_offset_ != 0) {
@@ -193,6 +198,7 @@ EventSeq TraceStore::Writer::append_event(const Event& e, std::span<const Arg> a
   if (truncated) s.skips_.add("args beyond 4096 per event dropped");
   const EventSeq seq = s.next_seq_++;
   ++s.held_;
+  if (s.observer_) s.observer_(e);
   if (e.track < s.by_track_.size()) {
     s.by_track_[e.track].push_back(seq);
     if (is_device_side(e.kind)) ++s.tracks_[e.track].device_events;

@@ -164,6 +164,11 @@ class TraceStore {
   void set_input_time_offset(int64_t offset_ns);
   int64_t input_time_offset() const;
 
+  // Called with every event appended from now on (after the step and time offsets), under the
+  // writer's lock: it must not call into the store. For one-pass consumers (StreamingStats) of
+  // stores that keep less than they are given.
+  void set_append_observer(std::function<void(const Event&)> observer);
+
   // --- reading ---
   Snapshot snapshot() const;
 
@@ -231,6 +236,7 @@ class TraceStore {
   size_t max_steps_;
   size_t max_requests_;
   std::vector<std::pair<std::string, std::string>> metadata_;
+  std::function<void(const Event&)> observer_;
 };
 
 // An immutable view of the store at one moment. Self-contained: it shares the chunks and the
