@@ -130,9 +130,8 @@ std::vector<KernelStat> StreamingStats::rows(const Snapshot& snapshot, GroupBy b
     s.p50_ns = std::min(r.hist.percentile(50), r.max);
     s.p99_ns = std::min(r.hist.percentile(99), r.max);
     s.max_ns = r.max;
-    s.share = device_total > 0
-                  ? static_cast<double>(r.total) / static_cast<double>(device_total)
-                  : 0;
+    s.share =
+        device_total > 0 ? static_cast<double>(r.total) / static_cast<double>(device_total) : 0;
     out.push_back(std::move(s));
   }
   std::sort(out.begin(), out.end(), [](const KernelStat& a, const KernelStat& b) {

@@ -96,8 +96,8 @@ TEST(StreamingStats, EqualsTheInMemoryTableOnRealTraces) {
   }
   EXPECT_GE(traces, 50u);
   EXPECT_GT(windowed, 0u);  // some traces did not fit the window: it really streamed
-  std::printf("streaming table: %zu traces (%zu larger than the window), %zu rows equal\n",
-              traces, windowed, rows_checked);
+  std::printf("streaming table: %zu traces (%zu larger than the window), %zu rows equal\n", traces,
+              windowed, rows_checked);
 }
 
 }  // namespace

@@ -112,8 +112,7 @@ int run_top_streaming(const TopArgs& args, GroupBy by, KindSet kinds) {
   std::fprintf(stderr,
                "huoyan: one streaming pass over %llu events: count, total, mean and max exact; "
                "p50/p99 within %.0f%%\n",
-               static_cast<unsigned long long>(stats.events()),
-               LogHistogram::kRelativeError * 100);
+               static_cast<unsigned long long>(stats.events()), LogHistogram::kRelativeError * 100);
   if (const std::string s = skipped_summary(store); !s.empty()) {
     std::fprintf(stderr, "huoyan: %s\n", s.c_str());
   }
