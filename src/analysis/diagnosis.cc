@@ -173,7 +173,6 @@ std::vector<Finding> diagnose(const TraceStore& store, const Snapshot& snapshot,
   options.launch_short_ns = config.launch_short_ns;
   options.launch_gap_max_ns = config.launch_gap_max_ns;
   options.select_batch = config.select_batch;
-  options.prepare_inputs = config.prepare_inputs;
   options.queue_wait = config.queue_wait;
   return diagnose(build_diagnosis_context(store, snapshot, options), config);
 }

@@ -143,7 +143,6 @@ struct DiagnosisConfig {
 
   // Host span names of the serving loop.
   std::string select_batch = "select_batch";
-  std::string prepare_inputs = "prepare_inputs";
   std::string queue_wait = "queue_wait";
 };
 

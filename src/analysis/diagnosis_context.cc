@@ -212,7 +212,6 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   const StringId k_batch = find_id(strings, "batch");
   const StringId k_lock = find_id(strings, "lock_wait_ns");
   const StringId n_select = find_id(strings, options.select_batch);
-  const StringId n_prepare = find_id(strings, options.prepare_inputs);
   const StringId n_queue = find_id(strings, options.queue_wait);
 
   // Kernels by name: StringIds are dense, so a vector indexes them directly. A deque keeps
@@ -297,45 +296,34 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
       sa.last = std::max(sa.last, e.end());
     }
     if (!device) {
-      // Host span: scheduling phases and lock waits.
-      int64_t lock_ns = 0;
+      // Host span: loop threads, phases and lock waits (named so, or `lock_wait_ns` args).
       auto [lk, fresh] = lock_like.try_emplace(e.name, false);
       if (fresh) lk->second = is_lock_name(snapshot.str(e.name));
       if (lk->second) {
-        lock_ns += e.dur;
         TrackLocks& tl = track_locks[e.track];
         tl.ns += e.dur;
         ++tl.n;
         tl.by_name[e.name] += e.dur;
       }
-      // A request's own span (its queue wait, recorded by the loop when it admits the request)
-      // times the request, not work of the loop.
-      if (e.request == 0)
-        host_spans[e.track].push_back({e.ts, e.end(), e.name, lk->second, e.step});
-      if ((e.name == n_select || e.step != 0) && e.track < loop_track.size()) {
-        loop_track[e.track] = 1;
-      }
+      int64_t lock_arg_ns = 0;
       if (k_lock != kAbsent) {
         for (const StoredArg& a : ev.args()) {
-          if (a.key == k_lock) lock_ns += static_cast<int64_t>(a.value().as_double());
+          if (a.key == k_lock) lock_arg_ns += static_cast<int64_t>(a.value().as_double());
         }
+      }
+      // A request's own span (its queue wait, recorded by the loop when it admits the request)
+      // times the request, not work of the loop.
+      if (e.request == 0) {
+        host_spans[e.track].push_back({e.ts, e.end(), e.name, lk->second, e.step, lock_arg_ns});
+      }
+      if ((e.name == n_select || e.step != 0) && e.track < loop_track.size()) {
+        loop_track[e.track] = 1;
       }
       if (e.name == n_queue && e.step == 0) {
         ctx.request_queue_wait_ns += e.dur;
         ++ctx.request_queue_waits;
       }
       if (e.name == n_select) ctx.select_batch_sorted_ns.push_back(e.dur);
-      if (e.step != 0) {
-        StepFacts& f = step_of(e.step).facts;
-        if (e.name == n_select) f.select_batch_ns += e.dur;
-        if (e.name == n_prepare) f.prepare_inputs_ns += e.dur;
-        if (e.name == n_queue) f.queue_wait_ns += e.dur;
-        f.lock_wait_ns += lock_ns;
-      } else {
-        ctx.unstepped_lock_wait_ns += lock_ns;
-        if (e.name == n_select) ctx.unstepped_select_batch_ns += e.dur;
-        if (e.name == n_prepare) ctx.unstepped_prepare_inputs_ns += e.dur;
-      }
       return;
     }
     // Device event.

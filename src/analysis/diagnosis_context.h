@@ -71,10 +71,6 @@ struct StepFacts {
   int64_t end = kNoTime;
   uint64_t tokens = 0;
   uint32_t members = 0;
-  int64_t select_batch_ns = 0;
-  int64_t prepare_inputs_ns = 0;
-  int64_t queue_wait_ns = 0;               // queue_wait spans that carry this step id
-  int64_t lock_wait_ns = 0;                // spans named like a lock wait, or `lock_wait_ns` args
   std::vector<int64_t> device_compute_ns;  // per device index: non-collective kernel time
   int64_t wall() const { return start != kNoTime && end != kNoTime ? end - start : 0; }
 };
@@ -120,12 +116,6 @@ struct DiagnosisContext {
   std::vector<int64_t> select_batch_sorted_ns;  // every select_batch span, ascending
   int64_t request_queue_wait_ns = 0;            // queue_wait spans owned by requests without a step
   uint64_t request_queue_waits = 0;
-  // Lock waits of spans without a step: they still delay the serving loop.
-  int64_t unstepped_lock_wait_ns = 0;
-  // select_batch / prepare_inputs spans outside any step: a serving loop that schedules the
-  // next step before opening it (the step's time then excludes them).
-  int64_t unstepped_select_batch_ns = 0;
-  int64_t unstepped_prepare_inputs_ns = 0;
   // Lock waits on the serving loop's threads (those that record select_batch or stepped host
   // spans): the waits that hold back the next step. The name is the lock span with most time.
   int64_t loop_lock_wait_ns = 0;
@@ -156,7 +146,6 @@ struct ContextOptions {
   int64_t launch_short_ns = 5000;
   int64_t launch_gap_max_ns = 100000;
   std::string select_batch = "select_batch";
-  std::string prepare_inputs = "prepare_inputs";
   std::string queue_wait = "queue_wait";
   // Only the last `window_steps` steps (and the events from the first of them on); 0: all.
   uint64_t window_steps = 0;

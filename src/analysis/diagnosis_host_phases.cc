@@ -139,6 +139,11 @@ void compute_host_phases(const HostPhaseInput& in, DiagnosisContext* ctx) {
         ++ctx->phase_lock_waits;
         locks[std::string(in.strings->str(s.name))] += dur;
       }
+      if (s.lock_arg_ns > 0 && (inside_phase || phase)) {
+        ctx->phase_lock_ns += s.lock_arg_ns;
+        ++ctx->phase_lock_waits;
+        locks[std::string(in.strings->str(s.name)) + " (lock_wait_ns)"] += s.lock_arg_ns;
+      }
       stack.push_back({s.end, inside_phase || phase});
     }
   }

@@ -16,8 +16,9 @@ struct HostSpan {
   int64_t ts;
   int64_t end;
   StringId name;
-  bool lock;      // named like a lock wait (is_lock_name)
-  uint64_t step;  // 0: outside steps
+  bool lock;            // named like a lock wait (is_lock_name)
+  uint64_t step;        // 0: outside steps
+  int64_t lock_arg_ns;  // its `lock_wait_ns` args: lock waits it reports inside itself
 };
 
 struct HostPhaseInput {

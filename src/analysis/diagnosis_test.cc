@@ -405,6 +405,31 @@ TEST(HostBoundRule, CountsSchedulingBetweenSteps) {
   EXPECT_EQ(ev(out[0], "loop_time_ns"), 40 * 150000);
 }
 
+TEST(HostBoundRule, LockWaitArgsInsideAPhaseLeadToTheLockAdvice) {
+  // A loop that reports its lock waits as `lock_wait_ns` args of its delivery phase.
+  TraceStore store;
+  TraceBuilder b(store);
+  const TrackId host = b.host();
+  const TrackId s0 = b.stream(0, 1);
+  int64_t t = 1000000;
+  for (int i = 1; i <= 40; ++i) {
+    const auto step = static_cast<uint64_t>(i);
+    b.kernel(s0, "Gemm", t, 60000, step);
+    b.span(host, "process_output", t + 60000, 40000, step, {{"lock_wait_ns", 15000}});
+    b.step(step, t, t + 100000, {{"r" + std::to_string(i), 1}}, host);
+    t += 100000;
+  }
+  const auto out = rule_host_bound(context_of(store), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].severity, Severity::kCritical);
+  EXPECT_EQ(out[0].find("top_phase")->s, "process_output");
+  EXPECT_EQ(out[0].find("lock_span")->s, "process_output (lock_wait_ns)");
+  EXPECT_NEAR(ev(out[0], "lock_wait_share"), 0.15, 1e-9);
+  EXPECT_NE(out[0].suggestion.en.find("moodycamel::ConcurrentQueue"), std::string::npos);
+  EXPECT_NE(out[0].title.en.find("process_output (output processing) 40%"), std::string::npos)
+      << out[0].title.en;
+}
+
 // ---------------------------------------------------------------------------------------------
 // lock-contention
 

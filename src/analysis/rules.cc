@@ -254,7 +254,6 @@ bool diagnosis_field(DiagnosisConfig& config, std::string_view key, element valu
       {"straggler_min_steps", [](D& d, element v) { d.straggler_min_steps = ucount(v); }},
       {"comm_share", [](D& d, element v) { d.comm_share = share(v); }},
       {"select_batch", [](D& d, element v) { d.select_batch = text(v); }},
-      {"prepare_inputs", [](D& d, element v) { d.prepare_inputs = text(v); }},
       {"queue_wait", [](D& d, element v) { d.queue_wait = text(v); }},
   };
   // clang-format on
