@@ -25,12 +25,6 @@ StringId find_id(const StringTable& strings, std::string_view s) {
   return strings.find(s, &id) ? id : kAbsent;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool contains_any(std::string_view haystack, std::initializer_list<std::string_view> needles) {
   for (std::string_view n : needles) {
     if (haystack.find(n) != std::string_view::npos) return true;
@@ -195,7 +189,7 @@ const KernelFacts* DiagnosisContext::kernel(std::string_view name) const {
 }
 
 bool is_collective_kernel(std::string_view name) {
-  const std::string n = lower(name);
+  const std::string n = lower_ascii(name);
   return contains_any(n, {"allreduce", "all_reduce", "allgather", "all_gather", "reducescatter",
                           "reduce_scatter", "alltoall", "all_to_all", "broadcast", "hccl", "nccl"});
 }
@@ -225,7 +219,7 @@ DiagnosisContext build_diagnosis_context(const TraceStore& store, const Snapshot
   // measured peaks from the metadata.
   std::vector<std::string> kineto_models;
   for (const auto& [k, v] : store.metadata()) {
-    const std::string key = lower(k);
+    const std::string key = lower_ascii(k);
     if (key == "device" || key == "device_name" || key == "device_model") ctx.device_model = v;
     if (k == "deviceProperties") kineto_models = kineto_device_names(v);
     if (k == "device_peaks") ctx.measured_peaks = parse_device_peaks(v);

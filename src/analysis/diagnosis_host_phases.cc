@@ -1,7 +1,7 @@
 #include "src/analysis/diagnosis_host_phases.h"
+#include "src/core/taxonomy.h"
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <map>
 #include <string>
@@ -41,12 +41,6 @@ class Coverage {
   std::vector<int64_t> prefix_;
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 std::string_view host_phase_label(std::string_view name) {
@@ -68,7 +62,7 @@ std::string_view host_phase_label(std::string_view name) {
       {"sampl", "sampling"},
       {"tokeniz", "tokenization"},
   };
-  const std::string n = lower(name);
+  const std::string n = lower_ascii(name);
   for (const auto& [needle, label] : table) {
     if (n.find(needle) != std::string::npos) return label;
   }

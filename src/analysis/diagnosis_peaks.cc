@@ -1,7 +1,6 @@
 // Device peaks and the roofline: which figures apply to a device and where they come from, and
 // how far a kernel runs from its roof.
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -10,6 +9,7 @@
 #include "src/analysis/diagnosis.h"
 #include "src/analysis/diagnosis_context.h"
 #include "src/analysis/diagnosis_util.h"
+#include "src/core/taxonomy.h"
 
 namespace huoyan {
 
@@ -42,12 +42,6 @@ const std::vector<DeviceSpec>& builtin_device_specs() {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string squash(std::string s) {
   s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == ' ' || c == '-'; }), s.end());
   return s;
@@ -59,17 +53,17 @@ std::string squash(std::string s) {
 template <typename Accept>
 const DeviceSpec* find_spec(const std::vector<DeviceSpec>& specs, std::string_view name,
                             Accept accept) {
-  const std::string n = lower(name);
+  const std::string n = lower_ascii(name);
   if (n.empty()) return nullptr;
   for (const auto& s : specs) {
-    if (accept(s) && lower(s.name) == n) return &s;
+    if (accept(s) && lower_ascii(s.name) == n) return &s;
   }
   const std::string sn = squash(n);
   const DeviceSpec* best = nullptr;
   size_t best_len = 0;
   for (const auto& s : specs) {
     if (!accept(s)) continue;
-    const std::string t = squash(lower(s.name));
+    const std::string t = squash(lower_ascii(s.name));
     if (!t.empty() && sn.find(t) != std::string::npos && t.size() > best_len) {
       best = &s;
       best_len = t.size();
@@ -139,7 +133,7 @@ std::optional<DeviceSpec> device_spec(const DiagnosisContext& ctx, const Diagnos
   // 3. Peaks measured on the host that recorded the trace (CPU devices).
   const std::string type_name(device_type_name(type));
   for (const DeviceSpec& s : ctx.measured_peaks) {
-    if (lower(s.name) == lower(type_name)) return s;
+    if (lower_ascii(s.name) == lower_ascii(type_name)) return s;
   }
   // 4. The datasheet row of the model the trace names.
   auto datasheet = [](const DeviceSpec& s) { return s.source != "rules file" && s.name != "CPU"; };

@@ -1,12 +1,11 @@
 #include "src/analysis/rules_check.h"
+#include "src/core/taxonomy.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <map>
 
 #include <fmt/format.h>
-
 
 namespace huoyan {
 
@@ -94,19 +93,13 @@ std::vector<Pooled> pool(const std::vector<RunSamples>& runs, int64_t* device_to
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Names a missing exact pattern may have meant: case-insensitive substring either way.
 std::vector<std::string> near_names(const std::vector<Pooled>& kernels, const NamePattern& p) {
   std::vector<std::string> out;
   if (p.is_regex()) return out;
-  const std::string want = lower(p.text());
+  const std::string want = lower_ascii(p.text());
   for (const auto& k : kernels) {
-    const std::string n = lower(k.name);
+    const std::string n = lower_ascii(k.name);
     if (n.find(want) != std::string::npos || want.find(n) != std::string::npos) {
       out.push_back(k.name);
       if (out.size() == 3) break;

@@ -21,13 +21,7 @@ int64_t value_of(int32_t bucket) {
 
 }  // namespace
 
-void LogHistogram::add(int64_t v) {
-  ++count_;
-  if (v <= 0) {
-    ++non_positive_;
-    return;
-  }
-  const int32_t b = bucket_of(v);
+uint64_t& LogHistogram::slot(int32_t b) {
   if (counts_.empty()) {
     first_ = b;
     counts_.assign(1, 0);
@@ -37,25 +31,23 @@ void LogHistogram::add(int64_t v) {
   } else if (b >= first_ + static_cast<int32_t>(counts_.size())) {
     counts_.resize(static_cast<size_t>(b - first_) + 1, 0);
   }
-  ++counts_[static_cast<size_t>(b - first_)];
+  return counts_[static_cast<size_t>(b - first_)];
+}
+
+void LogHistogram::add(int64_t v) {
+  ++count_;
+  if (v <= 0) {
+    ++non_positive_;
+    return;
+  }
+  ++slot(bucket_of(v));
 }
 
 void LogHistogram::add(const LogHistogram& o) {
   count_ += o.count_;
   non_positive_ += o.non_positive_;
   for (size_t i = 0; i < o.counts_.size(); ++i) {
-    if (o.counts_[i] == 0) continue;
-    const int32_t b = o.first_ + static_cast<int32_t>(i);
-    if (counts_.empty()) {
-      first_ = b;
-      counts_.assign(1, 0);
-    } else if (b < first_) {
-      counts_.insert(counts_.begin(), static_cast<size_t>(first_ - b), 0);
-      first_ = b;
-    } else if (b >= first_ + static_cast<int32_t>(counts_.size())) {
-      counts_.resize(static_cast<size_t>(b - first_) + 1, 0);
-    }
-    counts_[static_cast<size_t>(b - first_)] += o.counts_[i];
+    if (o.counts_[i] != 0) slot(o.first_ + static_cast<int32_t>(i)) += o.counts_[i];
   }
 }
 

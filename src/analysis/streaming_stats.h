@@ -28,6 +28,8 @@ class LogHistogram {
   uint64_t count() const { return count_; }
 
  private:
+  uint64_t& slot(int32_t bucket);  // the counter of a bucket, growing the range to hold it
+
   uint64_t count_ = 0;
   uint64_t non_positive_ = 0;  // values ≤ 0 (reported as 0)
   int32_t first_ = 0;          // bucket index of counts_[0]

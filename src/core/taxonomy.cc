@@ -277,4 +277,10 @@ std::string_view kind_name(EventKind k) {
   return "span";
 }
 
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
 }  // namespace huoyan

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "src/core/event.h"
@@ -78,5 +79,8 @@ class KindSet {
 // Parses a filter: "kernel", "memcpy", "memset", "collective", "wait", "work" (device work) or
 // "all" (device work and waits), several joined by commas. False on an unknown word.
 bool parse_kind_set(std::string_view text, KindSet* out);
+
+// `s` with ASCII letters in lower case: the case-insensitive matching of names and model strings.
+std::string lower_ascii(std::string_view s);
 
 }  // namespace huoyan
