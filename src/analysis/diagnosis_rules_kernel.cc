@@ -292,17 +292,21 @@ std::vector<Finding> rule_roofline(const DiagnosisContext& ctx, const DiagnosisC
                           compute ? "高于" : "低于", num(r->ridge));
     }
     if (at_roof) {
-      // Above the roof: the data comes from caches, not the memory the peak measures.
+      // Above the roof: a memory-bound kernel's data comes from caches, not the memory the peak
+      // measures; a compute-bound one beats the compute peak, which was then measured low.
       const bool above = r->fraction > 1.05;
-      f.title.en = above ? fmt::format(
-                               "{} runs above its {} roof ({} of the roofline): its data "
-                               "comes from caches",
-                               k.name, roof_en, pct(r->fraction))
+      const std::string why_en = compute ? "the compute peak was measured low (calibrate on a "
+                                           "quiet machine)"
+                                         : "its data comes from caches";
+      const std::string why_zh =
+          compute ? "计算峰值测得偏低(请在空闲机器上重新 calibrate)" : "数据来自缓存";
+      f.title.en = above ? fmt::format("{} runs above its {} roof ({} of the roofline): {}", k.name,
+                                       roof_en, pct(r->fraction), why_en)
                          : fmt::format("{} runs at its {} roof ({} of the roofline)", k.name,
                                        roof_en, pct(r->fraction));
       f.title.zh =
-          above ? fmt::format("{} 超过{}屋顶线(屋顶线的 {}):数据来自缓存", k.name, roof_zh,
-                              pct(r->fraction))
+          above ? fmt::format("{} 超过{}屋顶线(屋顶线的 {}):{}", k.name, roof_zh, pct(r->fraction),
+                              why_zh)
                 : fmt::format("{} 已达{}屋顶线(屋顶线的 {})", k.name, roof_zh, pct(r->fraction));
       f.cause.en = fmt::format("It reaches {} against {}.{}", rates_en, peak.en, ai_en);
       f.cause.zh = fmt::format("它达到 {},依据 {}。{}", rates_zh, peak.zh, ai_zh);

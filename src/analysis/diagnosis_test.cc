@@ -206,6 +206,15 @@ TEST(RooflineRule, ComputeRoofAndOverrides) {
   EXPECT_EQ(out[0].severity, Severity::kWarning);
   EXPECT_NEAR(ev(out[0], "roofline_fraction"), 0.05, 1e-9);
 
+  // Above the compute roof: the peak was measured low, not "from caches" (that is memory's).
+  TraceStore beyond;
+  measured_cpu(beyond, 500, 4000);
+  two_kernels(beyond, "Gemm", 0.3, {{"bytes", 1.5e6}, {"flops", 1.5e9}}, DeviceType::kCpu);
+  out = rule_roofline(context_of(beyond), DiagnosisConfig{});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].title.en.find("the compute peak was measured low"), std::string::npos)
+      << out[0].title.en;
+
   // The rules file's `device` replaces everything: 45 GB/s on an H100 is far below.
   TraceStore roof;
   measured_cpu(roof, 50, 1000);
